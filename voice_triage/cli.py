@@ -1,0 +1,254 @@
+"""The ``voice-triage`` command line: every sub-command drives the same dialogue."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from .content import PROMPTS_ROOT, Content, load_content
+from .contract import AnswerType, load_contract
+from .dialogue import Action, Dialogue, End, Event, Heard, NoInput, Say, Show
+from .grammar import Grammar, load_grammar
+from .simulate import evaluate, load_facts, load_vignettes, run_session
+from .understanding import interpret
+from .yamlload import ContentError, Problem
+
+GRAMMAR_ROOT = PROMPTS_ROOT.parent / "grammar"
+EXIT_BAD_INPUT = 2
+
+log = logging.getLogger("voice_triage")
+
+
+@dataclass(frozen=True)
+class Locale:
+    content: Content
+    grammar: Grammar
+
+
+def load_locale(lang: str, prompts_root: Path = PROMPTS_ROOT, grammar_root: Path = GRAMMAR_ROOT) -> Locale:
+    """Load and validate a locale's grammar and content, reporting every problem."""
+    problems: list[Problem] = []
+    grammar: Grammar | None = None
+    try:
+        grammar = load_grammar(grammar_root / lang)
+    except ContentError as exc:
+        problems.extend(exc.problems)
+    try:
+        vocabularies = [t.value for t in AnswerType] if grammar is not None else None
+        content = load_content(prompts_root / lang, load_contract(), vocabularies)
+    except ContentError as exc:
+        problems.extend(exc.problems)
+    if problems or grammar is None:
+        raise ContentError(problems)
+    return Locale(content, grammar)
+
+
+# ------------------------------------------------------------ sub-commands
+
+
+def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    root = Path(args.dir) if args.dir else PROMPTS_ROOT.parent
+    if (root / "flow.yaml").exists():  # one locale's prompts folder
+        pairs = [(root.parent, root.parent.parent / "grammar", root.name)]
+    else:
+        prompts = root / "prompts"
+        if not prompts.is_dir():
+            print(f"{root}:0: no prompts/ folder here (give a project folder or a prompts/<locale> folder)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        pairs = [(prompts, root / "grammar", d.name) for d in sorted(prompts.iterdir()) if d.is_dir()]
+    problems: list[Problem] = []
+    for prompts_root, grammar_root, lang in pairs:
+        try:
+            load_locale(lang, prompts_root, grammar_root)
+        except ContentError as exc:
+            problems.extend(exc.problems)
+    for problem in sorted(set(problems)):
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(set(problems))} problem(s) found.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"OK: {', '.join(lang for _, _, lang in pairs)} content is valid.", file=out)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
+    locale = load_locale(args.lang)
+    facts = load_facts(Path(args.facts), locale.content)
+    session = run_session(locale.content, locale.grammar, facts)
+    if args.json:
+        json.dump(session.as_json(), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    for question, answer in session.transcript:
+        print(f"Q: {question}\nA: {answer}", file=out)
+    names = locale.content.messages.level_names
+    print(f"\nLevel: {session.level} ({names[session.level]})", file=out)
+    if session.red_flags:
+        print(f"Red flags: {', '.join(session.red_flags)}", file=out)
+    print("Possible causes: " + ", ".join(f"{c} ({s:g})" for c, s in session.causes[:3]), file=out)
+    print(f"Questions asked: {session.questions_asked}", file=out)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    locale = load_locale(args.lang)
+    vignettes = load_vignettes(Path(args.file), locale.content)
+    report = evaluate(locale.content, locale.grammar, vignettes)
+    if args.json:
+        json.dump(report, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    rows = sorted(report["results"], key=lambda r: (not r["under_triaged"], r["level_ok"], r["id"]))
+    print(f"{'id':<10}{'level':<11}{'expected':<11}{'ok':<4}{'top 3 causes':<60}{'cause':<6}{'asked':>5}", file=out)
+    for r in rows:
+        flag = "UNDER" if r["under_triaged"] else ("yes" if r["level_ok"] else "no")
+        print(
+            f"{r['id']:<10}{r['level']:<11}{str(r['expected']):<11}{flag:<4}"
+            f"{', '.join(r['causes']):<60}{'yes' if r['cause_ok'] else 'no':<6}{r['questions_asked']:>5}",
+            file=out,
+        )
+    s = report["summary"]
+    print(
+        f"\n{s['vignettes']} vignettes: level acceptable {s['level_ok']}, cause in top 3 {s['cause_in_top3']}, "
+        f"under-triaged {s['under_triaged']} (emergencies missed {s['emergency_under_triaged']}), "
+        f"median questions {s['median_questions']:g} (max {s['max_questions']})",
+        file=out,
+    )
+    return 0
+
+
+def cmd_interpret(args: argparse.Namespace, out: TextIO) -> int:
+    locale_grammar = load_grammar(GRAMMAR_ROOT / args.lang)
+    if not args.batch:
+        if args.text is None:
+            print("interpret: give the TEXT to interpret, or --batch", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        meaning = interpret(" ".join(args.text), AnswerType(args.type), locale_grammar)
+        json.dump({"value": meaning.value, "command": meaning.command}, out, ensure_ascii=False)
+        out.write("\n")
+        return 0
+    status = 0
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            kind = AnswerType(item["type"])
+            text = item["say"]
+            if not isinstance(text, str):
+                raise TypeError("'say' must be text")
+        except (ValueError, KeyError, TypeError) as exc:
+            print(f"<stdin>:{number}: expected {{\"type\": ..., \"say\": ...}}: {exc}", file=sys.stderr)
+            json.dump({"value": None, "command": None, "error": str(exc)}, out)
+            out.write("\n")
+            status = EXIT_BAD_INPUT
+            continue
+        meaning = interpret(text, kind, locale_grammar)
+        json.dump({"value": meaning.value, "command": meaning.command}, out, ensure_ascii=False)
+        out.write("\n")
+        out.flush()
+    return status
+
+
+def show_actions(actions: Sequence[Action], out: TextIO) -> None:
+    for action in actions:
+        if isinstance(action, Say):
+            print(action.text, file=out)
+        elif isinstance(action, Show) and action.choices and action.question_id is not None:
+            print(f"  [{' / '.join(action.choices)}]", file=out)
+
+
+def run_text_session(locale: Locale, read: Callable[[], str], out: TextIO) -> int:
+    """A typed session; ``read`` raises EOFError at end of input."""
+    dialogue = Dialogue(locale.content, locale.grammar)
+    show_actions(dialogue.start(), out)
+    messages = locale.content.messages
+    while True:
+        try:
+            line = read()
+        except EOFError:
+            print("\n" + messages.say("stopped"), file=out)
+            return 0
+        except KeyboardInterrupt:
+            print("\n" + messages.say("stopped"), file=out)
+            return 130
+        event: Event = Heard(line) if line.strip() else NoInput()
+        actions = dialogue.handle(event)
+        show_actions(actions, out)
+        if any(isinstance(a, End) for a in actions) and dialogue.outcome == "stopped":
+            return 0
+
+
+def cmd_text(args: argparse.Namespace, out: TextIO) -> int:
+    locale = load_locale(args.lang)
+
+    def read() -> str:
+        return input("> ")
+
+    return run_text_session(locale, read, out)
+
+
+# ------------------------------------------------------------------ main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voice-triage", description="Offline voice triage for difficulty lifting a leg.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (never answers)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--lang", default="en", help="locale (default: en)")
+        return p
+
+    add("text", "an interactive typed session")
+    p = add("simulate", "a scripted patient answers from a facts file")
+    p.add_argument("--facts", required=True, help="a vignette, or a mapping of fact to value")
+    p.add_argument("--json", action="store_true")
+    p = add("evaluate", "run every vignette of a file and score the results")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p = add("interpret", "show how an answer is understood")
+    p.add_argument("--type", choices=[t.value for t in AnswerType], default="yes_no")
+    p.add_argument("--batch", action="store_true", help="read JSON lines {type, say} on stdin")
+    p.add_argument("text", nargs="*")
+    p = sub.add_parser("validate", help="check the content and grammar; exit 2 if anything is wrong")
+    p.add_argument("dir", nargs="?", help="project folder (with prompts/ and grammar/) or a prompts/<locale> folder")
+    return parser
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
+    "text": cmd_text,
+    "simulate": cmd_simulate,
+    "evaluate": cmd_evaluate,
+    "interpret": cmd_interpret,
+    "validate": cmd_validate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return COMMANDS[args.command](args, sys.stdout)
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\nStopped.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence: a sentence, never a traceback
+        log.debug("internal error", exc_info=True)
+        print(f"Internal error ({type(exc).__name__}). Please ask the front desk for help.", file=sys.stderr)
+        return 1
+
+
+def entry_point() -> None:
+    sys.exit(main())

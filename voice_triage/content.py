@@ -1,0 +1,427 @@
+"""The question flow, triage rules, causes and spoken messages of one locale.
+
+``load_content(directory)`` reads ``flow.yaml``, ``rules.yaml``,
+``causes.yaml`` and ``messages.yaml`` once into frozen dataclasses and
+validates all of it, reporting *every* problem as ``path:line: message``.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .conditions import Condition, facts_of, parse_condition
+from .contract import AnswerType, Contract, load_contract
+from .yamlload import ContentError, LineDict, LineList, Problem, load_file, where
+
+UNITS = ("days", "years")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: AnswerType
+    text: str
+    rephrase: str
+    help: str
+    safety: bool = False
+    ask_if: Condition | None = None
+    unit: str = "days"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: str
+    when: Condition
+    say: str
+    red_flag: bool = False
+
+
+@dataclass(frozen=True)
+class Evidence:
+    when: Condition
+    weight: float
+
+
+@dataclass(frozen=True)
+class Cause:
+    id: str
+    name: str
+    explain: str
+    prior: float = 0.0
+    evidence: tuple[Evidence, ...] = ()
+
+
+# Every message the dialogue speaks, with the placeholders it fills in.
+MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "welcome": (),
+    "disclaimer": (),
+    "commands_help": (),
+    "no_input": (),
+    "no_match": (),
+    "list_answers": ("choices",),
+    "offer_staff": (),
+    "confirm": ("answer",),
+    "confirm_retry": (),
+    "help_examples": ("examples",),
+    "first_question": (),
+    "slower": (),
+    "louder": (),
+    "start_over": (),
+    "stopped": (),
+    "error": (),
+    "result_intro": (),
+    "red_flag_intro": (),
+    "causes_intro": (),
+    "cause_item": ("name", "explain"),
+    "self_care_intro": (),
+    "precautions_intro": (),
+    "finished": (),
+}
+MESSAGE_TABLES = ("levels", "level_names", "answer_words")
+MESSAGE_LISTS = ("self_care", "precautions")
+ANSWER_WORDS = ("yes", "no", "unknown", "left", "right", "both")
+
+
+@dataclass(frozen=True)
+class Messages:
+    text: Mapping[str, str]
+    levels: Mapping[str, str]
+    level_names: Mapping[str, str]
+    answer_words: Mapping[str, str]
+    self_care: tuple[str, ...]
+    precautions: tuple[str, ...]
+
+    def say(self, key: str, **values: object) -> str:
+        return self.text[key].format(**values)
+
+
+@dataclass(frozen=True)
+class Content:
+    locale: str
+    contract: Contract
+    questions: tuple[Question, ...]
+    rules: tuple[Rule, ...]
+    default_level: str
+    causes: tuple[Cause, ...]
+    messages: Messages
+    # After this many questions, only questions that can change the level are asked.
+    max_questions: int = 14
+    by_id: Mapping[str, Question] = field(default_factory=dict)
+
+    def question(self, question_id: str) -> Question:
+        return self.by_id[question_id]
+
+
+PROMPTS_ROOT = Path(__file__).resolve().parent.parent / "prompts"
+
+
+class _Checker:
+    """Collects problems while reading mappings with known fields."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, at: tuple[str, int], message: str) -> None:
+        self.problems.append(Problem(*at, message))
+
+    def mapping(
+        self,
+        node: Any,
+        at: tuple[str, int],
+        what: str,
+        required: Mapping[str, type | tuple[type, ...]],
+        optional: Mapping[str, type | tuple[type, ...]] | None = None,
+    ) -> LineDict | None:
+        """Check keys and value types of a mapping; None if it is not one."""
+        optional = optional or {}
+        if not isinstance(node, LineDict):
+            self.add(at, f"{what} must be a mapping")
+            return None
+        for key in node:
+            if key not in required and key not in optional:
+                allowed = ", ".join(sorted([*required, *optional]))
+                self.add(where(node, key), f"{what}: unknown key {key!r} (allowed: {allowed})")
+        for key in required:
+            if key not in node:
+                self.add(where(node), f"{what}: missing field {key!r}")
+        for key, kind in {**required, **optional}.items():
+            if key in node and not _is(node[key], kind):
+                self.add(where(node, key), f"{what}: {key!r} must be {_kind_name(kind)}, not {node[key]!r}")
+        return node
+
+    def sequence(self, node: Any, at: tuple[str, int], what: str) -> LineList:
+        if not isinstance(node, LineList):
+            self.add(at, f"{what} must be a list")
+            empty = LineList()
+            empty.path, empty.line, empty.item_lines = at[0], at[1], []
+            return empty
+        return node
+
+    def text(self, node: LineDict, key: str, what: str, placeholders: Collection[str] = ()) -> str:
+        value = node.get(key)
+        if not isinstance(value, str):
+            return ""
+        if not value.strip():
+            self.add(where(node, key), f"{what}: {key!r} is empty")
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(value) if name}
+        except ValueError as exc:
+            self.add(where(node, key), f"{what}: {key!r} has a broken placeholder: {exc}")
+            return value
+        for name in sorted(used - set(placeholders)):
+            self.add(where(node, key), f"{what}: {key!r} uses unknown placeholder {{{name}}}")
+        return value
+
+
+def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        return False
+    return isinstance(value, kinds)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "text", bool: "true or false", int: "a number", float: "a number", dict: "a mapping", list: "a list"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
+
+
+def _read(directory: Path, name: str, check: _Checker) -> Any:
+    try:
+        return load_file(directory / name)
+    except ContentError as exc:
+        check.problems.extend(exc.problems)
+        return None
+
+
+def _duplicate_ids(items: list[tuple[str, tuple[str, int]]], what: str, check: _Checker) -> None:
+    seen: dict[str, tuple[str, int]] = {}
+    for item_id, at in items:
+        if item_id in seen:
+            check.add(at, f"duplicate {what} id {item_id!r} (first at line {seen[item_id][1]})")
+        else:
+            seen[item_id] = at
+
+
+def _load_questions(
+    data: Any, path: str, contract: Contract, vocabularies: Collection[str] | None, check: _Checker
+) -> tuple[list[Question], int]:
+    root = check.mapping(data, (path, 1), "flow", {"questions": list, "max_questions": int})
+    if root is None or not isinstance(root.get("questions"), LineList):
+        return [], 0
+    max_questions = root.get("max_questions", 0)
+    if isinstance(max_questions, int) and max_questions < 1:
+        check.add(where(root, "max_questions"), "flow: 'max_questions' must be at least 1")
+    items: LineList = root["questions"]
+    raw: list[tuple[LineDict, tuple[str, int]]] = []
+    for index, node in enumerate(items):
+        at = where(items, index)
+        q = check.mapping(
+            node, at, "question",
+            {"id": str, "type": str, "text": str, "rephrase": str, "help": str},
+            {"safety": bool, "ask_if": dict, "unit": str},
+        )
+        if q is not None and isinstance(q.get("id"), str):
+            raw.append((q, where(q, "id")))
+    _duplicate_ids([(q["id"], at) for q, at in raw], "question", check)
+    order = {q["id"]: i for i, (q, _) in reversed(list(enumerate(raw)))}
+    types: dict[str, AnswerType] = {}
+    for q, at in raw:
+        try:
+            types[q["id"]] = AnswerType(q.get("type"))
+        except ValueError:
+            pass
+    questions: list[Question] = []
+    depends: dict[str, set[str]] = {}
+    for q, at in raw:
+        qid: str = q["id"]
+        what = f"question {qid!r}"
+        kind = types.get(qid)
+        if kind is None:
+            if isinstance(q.get("type"), str):
+                check.add(where(q, "type"), f"{what}: unknown answer type {q['type']!r} (use {', '.join(t.value for t in AnswerType)})")
+            continue
+        if qid not in contract.facts:
+            check.add(at, f"{what} is not a fact of the clinical contract")
+        elif contract.facts[qid] is not kind:
+            check.add(where(q, "type"), f"{what}: the contract says {contract.facts[qid].value}, not {kind.value}")
+        if vocabularies is not None and kind.value not in vocabularies:
+            check.add(where(q, "type"), f"{what}: no vocabulary {kind.value!r} in the grammar")
+        unit = q.get("unit", "days")
+        if "unit" in q and (kind is not AnswerType.NUMBER or unit not in UNITS):
+            check.add(where(q, "unit"), f"{what}: 'unit' is for number questions and must be one of {', '.join(UNITS)}")
+        ask_if = None
+        if "ask_if" in q:
+            ask_if = parse_condition(q["ask_if"], types, check.problems, where(q, "ask_if"))
+            if ask_if is not None:
+                depends[qid] = set(facts_of(ask_if))
+                for other in sorted(depends[qid]):
+                    if order.get(other, -1) >= order[qid]:
+                        check.add(
+                            where(q, "ask_if"),
+                            f"{what} is unreachable: its ask_if needs {other!r}, which is not asked before it",
+                        )
+        questions.append(
+            Question(
+                id=qid, type=kind,
+                text=check.text(q, "text", what), rephrase=check.text(q, "rephrase", what), help=check.text(q, "help", what),
+                safety=bool(q.get("safety", False)), ask_if=ask_if, unit=str(unit),
+            )
+        )
+    for cycle in _cycles(depends):
+        first = next(at for q, at in raw if q["id"] == cycle[0])
+        check.add(first, "cycle in ask_if conditions: " + " -> ".join([*cycle, cycle[0]]))
+    asked = {q.id for q in questions}
+    for fact in contract.facts:
+        if fact not in asked:
+            check.add((path, 1), f"the flow never asks the contract fact {fact!r}")
+    return questions, int(max_questions) if isinstance(max_questions, int) else 0
+
+
+def _cycles(depends: Mapping[str, set[str]]) -> list[list[str]]:
+    """Each cycle of the 'ask_if depends on' graph once, as a list of ids."""
+    found: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+
+    def visit(node: str, trail: list[str]) -> None:
+        for nxt in sorted(depends.get(node, ())):
+            if nxt in trail:
+                cycle = trail[trail.index(nxt):]
+                if frozenset(cycle) not in seen:
+                    seen.add(frozenset(cycle))
+                    found.append(cycle)
+            elif len(trail) < len(depends) + 1:
+                visit(nxt, [*trail, nxt])
+
+    for start in sorted(depends):
+        visit(start, [start])
+    return found
+
+
+def _load_rules(data: Any, path: str, types: Mapping[str, AnswerType], contract: Contract, check: _Checker) -> tuple[list[Rule], str]:
+    root = check.mapping(data, (path, 1), "rules file", {"default_level": str, "rules": list})
+    if root is None:
+        return [], contract.levels[-1]
+    default = root.get("default_level", "")
+    if isinstance(default, str) and "default_level" in root and default not in contract.levels:
+        check.add(where(root, "default_level"), f"unknown level {default!r} (use {', '.join(contract.levels)})")
+        default = contract.levels[-1]
+    rules: list[Rule] = []
+    raw: list[tuple[str, tuple[str, int]]] = []
+    for index, node in enumerate(check.sequence(root.get("rules"), where(root, "rules"), "'rules'")):
+        r = check.mapping(node, where(root["rules"], index), "rule",
+                          {"id": str, "level": str, "when": dict, "say": str}, {"red_flag": bool})
+        if r is None or not isinstance(r.get("id"), str):
+            continue
+        what = f"rule {r['id']!r}"
+        raw.append((r["id"], where(r, "id")))
+        level = r.get("level")
+        if isinstance(level, str) and level not in contract.levels:
+            check.add(where(r, "level"), f"{what}: unknown level {level!r} (use {', '.join(contract.levels)})")
+            continue
+        when = parse_condition(r.get("when"), types, check.problems, where(r, "when")) if "when" in r else None
+        if when is None or not isinstance(level, str):
+            continue
+        red_flag = bool(r.get("red_flag", False))
+        if red_flag and level != contract.levels[0]:
+            check.add(where(r, "red_flag"), f"{what}: a red flag interrupts the interview, so its level must be {contract.levels[0]!r}")
+        rules.append(Rule(id=r["id"], level=level, when=when, say=check.text(r, "say", what), red_flag=red_flag))
+    _duplicate_ids(raw, "rule", check)
+    return rules, str(default)
+
+
+def _load_causes(data: Any, path: str, types: Mapping[str, AnswerType], contract: Contract, check: _Checker) -> list[Cause]:
+    root = check.mapping(data, (path, 1), "causes file", {"causes": list})
+    if root is None:
+        return []
+    causes: list[Cause] = []
+    raw: list[tuple[str, tuple[str, int]]] = []
+    for index, node in enumerate(check.sequence(root.get("causes"), where(root, "causes"), "'causes'")):
+        c = check.mapping(node, where(root["causes"], index), "cause",
+                          {"id": str, "name": str, "explain": str, "evidence": list}, {"prior": (int, float)})
+        if c is None or not isinstance(c.get("id"), str):
+            continue
+        what = f"cause {c['id']!r}"
+        raw.append((c["id"], where(c, "id")))
+        if c["id"] not in contract.conditions:
+            check.add(where(c, "id"), f"{what} is not a condition id of the clinical contract")
+        evidence: list[Evidence] = []
+        items = c.get("evidence")
+        for e_index, e_node in enumerate(items if isinstance(items, LineList) else []):
+            e = check.mapping(e_node, where(items, e_index), f"{what} evidence", {"when": dict, "weight": (int, float)})
+            if e is None or "when" not in e or not isinstance(e.get("weight"), int | float):
+                continue
+            when = parse_condition(e["when"], types, check.problems, where(e, "when"))
+            if when is not None:
+                evidence.append(Evidence(when=when, weight=float(e["weight"])))
+        causes.append(Cause(
+            id=c["id"], name=check.text(c, "name", what), explain=check.text(c, "explain", what),
+            prior=float(c.get("prior", 0.0)), evidence=tuple(evidence),
+        ))
+    _duplicate_ids(raw, "cause", check)
+    defined = {c.id for c in causes}
+    for condition in contract.conditions:
+        if condition not in defined:
+            check.add((path, 1), f"the contract's condition {condition!r} has no cause entry")
+    return causes
+
+
+def _load_messages(data: Any, path: str, contract: Contract, check: _Checker) -> Messages:
+    required: dict[str, type | tuple[type, ...]] = {key: str for key in MESSAGE_FIELDS}
+    required.update({key: dict for key in MESSAGE_TABLES})
+    required.update({key: list for key in MESSAGE_LISTS})
+    root = check.mapping(data, (path, 1), "messages", required)
+    if root is None:
+        root = LineDict()
+        root.path, root.line, root.key_lines = path, 1, {}
+    text = {key: check.text(root, key, "messages", MESSAGE_FIELDS[key]) for key in MESSAGE_FIELDS}
+    tables: dict[str, dict[str, str]] = {}
+    for table, keys in (("levels", contract.levels), ("level_names", contract.levels), ("answer_words", ANSWER_WORDS)):
+        node = root.get(table)
+        tables[table] = {}
+        if not isinstance(node, LineDict):
+            continue
+        check.mapping(node, where(root, table), f"messages {table!r}", {key: str for key in keys})
+        tables[table] = {key: check.text(node, key, f"messages {table!r}") for key in keys}
+    lists: dict[str, tuple[str, ...]] = {}
+    for name in MESSAGE_LISTS:
+        node = root.get(name)
+        items = node if isinstance(node, LineList) else []
+        for index, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                check.add(where(node, index), f"messages {name!r}: item {index + 1} must be non-empty text")
+        if isinstance(node, LineList) and not node:
+            check.add(where(root, name), f"messages {name!r} must not be empty")
+        lists[name] = tuple(str(i) for i in items)
+    return Messages(text=text, levels=tables["levels"], level_names=tables["level_names"],
+                    answer_words=tables["answer_words"], self_care=lists["self_care"], precautions=lists["precautions"])
+
+
+def load_content(
+    directory: Path,
+    contract: Contract | None = None,
+    vocabularies: Collection[str] | None = None,
+) -> Content:
+    """Load and validate one locale's content; raise ContentError with every problem."""
+    contract = contract or load_contract()
+    check = _Checker()
+    if not directory.is_dir():
+        raise ContentError([Problem(str(directory), 0, "no such content directory")])
+    files = {name: _read(directory, name, check) for name in ("flow.yaml", "rules.yaml", "causes.yaml", "messages.yaml")}
+    questions, max_questions = _load_questions(files["flow.yaml"], str(directory / "flow.yaml"), contract, vocabularies, check)
+    types = {q.id: q.type for q in questions}
+    rules, default_level = _load_rules(files["rules.yaml"], str(directory / "rules.yaml"), types, contract, check)
+    causes = _load_causes(files["causes.yaml"], str(directory / "causes.yaml"), types, contract, check)
+    messages = _load_messages(files["messages.yaml"], str(directory / "messages.yaml"), contract, check)
+    if check.problems:
+        raise ContentError(check.problems)
+    return Content(
+        locale=directory.name, contract=contract, questions=tuple(questions), rules=tuple(rules),
+        default_level=default_level, causes=tuple(causes), messages=messages,
+        by_id={q.id: q for q in questions}, max_questions=max_questions,
+    )

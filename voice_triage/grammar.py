@@ -1,0 +1,454 @@
+"""Answer vocabularies and voice commands, loaded from ``grammar/<locale>/``.
+
+These files are the single source for both the text parser
+(:mod:`voice_triage.understanding`) and the vosk recogniser grammars, so every
+phrase the parser accepts is listed by :meth:`Grammar.phrases`.
+
+Three files make up a locale:
+
+* ``commands.yaml``: command name -> phrases, one entry per :data:`COMMANDS`;
+* ``answers.yaml``: one section per answer type (``values``, ``hedged``,
+  ``hedges``, ``fillers``, ``examples``, and ``out_of`` for the pain scale)
+  plus lists shared by every type (``unknown``, ``hedges``, ``fillers``,
+  ``negations``);
+* ``numbers.yaml``: number words, multipliers, fractions, articles, joiners,
+  range words, duration units and whole duration phrases (used by the
+  ``scale_0_10`` and ``number`` types; units and durations by ``number`` only).
+
+Every phrase is written the way the recogniser hears it: lower-case words
+separated by single spaces. Within one answer type a phrase may have one
+meaning only; a phrase that is a command may not also be an answer, hedge or
+filler anywhere (commands are matched anywhere in an utterance, so an overlap
+would silently swallow the answer). All problems are collected and raised
+together as one :class:`ContentError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .contract import CHOICES, UNKNOWN, AnswerType
+from .yamlload import ContentError, LineDict, LineList, Problem, load_file, where
+
+COMMANDS = ("repeat", "back", "help", "start_over", "stop", "slower", "louder")
+
+NUMERIC_TYPES = (AnswerType.SCALE_0_10, AnswerType.NUMBER)
+
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+(?:'[^\W\d_]+)*")
+_OUT_OF_DIGITS = re.compile(r"(\d)\s*/\s*\d+")
+
+
+def tokenize(text: str) -> tuple[str, ...]:
+    """Lower-case words and digit groups; "7/10" keeps only the 7."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return tuple(_TOKEN.findall(_OUT_OF_DIGITS.sub(r"\1", text)))
+
+
+class Kind(Enum):
+    VALUE = "value"  # an answer: yes/no/left/right/both/unknown
+    HEDGE = "hedge"  # makes the answer uncertain
+    FILLER = "filler"  # ignored
+    COMMAND = "command"
+    NUMBER = "number"  # adds up: "twenty" "one"
+    MULTIPLIER = "multiplier"  # "hundred"
+    FRACTION = "fraction"  # "and a half"
+    ARTICLE = "article"  # "a": one before a unit or multiplier, else ignored
+    JOINER = "joiner"  # "and" inside a number
+    OUT_OF = "out_of"  # the number after it is the top of the scale
+    UNIT = "unit"  # "weeks"
+    AMOUNT = "amount"  # a whole amount: "no pain" = 0, "since yesterday" = 1 day
+
+
+@dataclass(frozen=True)
+class Meaning:
+    kind: Kind
+    name: str = ""  # answer value, command or unit name
+    amount: Fraction = Fraction(0)
+    certain: bool = True
+    answer_type: AnswerType | None = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        """Human wording for error messages."""
+        scope = f" for {self.answer_type.value}" if self.answer_type else ""
+        if self.kind is Kind.VALUE:
+            doubt = "" if self.certain else "uncertain "
+            return f"the {doubt}answer {self.name!r}{scope}"
+        if self.kind is Kind.COMMAND:
+            return f"the command {self.name!r}"
+        if self.kind in (Kind.NUMBER, Kind.MULTIPLIER, Kind.FRACTION):
+            return f"the {self.kind.value} {self.amount}"
+        if self.kind is Kind.UNIT:
+            return f"the unit {self.name!r}"
+        if self.kind is Kind.AMOUNT:
+            unit = f" {self.name}" if self.name else ""
+            return f"the amount {self.amount}{unit}{scope}"
+        article = "an" if self.kind.value[0] in "aeiou" else "a"
+        return f"{article} {self.kind.value.replace('_', ' ')}{scope}"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A duration unit; ``sizes`` says how many of each wanted unit one is."""
+
+    name: str
+    sizes: dict[str, Fraction]
+
+
+Table = dict[tuple[str, ...], Meaning]
+
+
+@dataclass(frozen=True)
+class Grammar:
+    directory: Path
+    tables: dict[AnswerType, Table]
+    negations: frozenset[str]
+    commands: dict[str, tuple[str, ...]]
+    units: dict[str, Unit]
+    example_lists: dict[AnswerType, dict[str, tuple[str, ...]]]
+    wanted_units: tuple[str, ...]
+
+    def table(self, answer_type: AnswerType) -> Table:
+        return self.tables[answer_type]
+
+    def phrases(self, answer_type: AnswerType) -> list[str]:
+        """Every phrase that may be heard for ``answer_type`` (the vosk grammar)."""
+        words = {" ".join(key) for key in self.tables[answer_type]}
+        return sorted(words | self.negations)
+
+    def command_phrases(self) -> dict[str, list[str]]:
+        return {name: list(phrases) for name, phrases in self.commands.items()}
+
+    def examples(self, answer_type: AnswerType, unit: str = "days") -> list[str]:
+        """A few answers to offer in help; ``unit`` picks the number examples."""
+        lists = self.example_lists[answer_type]
+        return list(lists.get(unit if answer_type is AnswerType.NUMBER else "", ()))
+
+    @property
+    def longest(self) -> int:
+        """Words in the longest phrase of any type."""
+        return max((len(key) for table in self.tables.values() for key in table), default=1)
+
+
+# ---------------------------------------------------------------- reading
+
+
+class _Reader:
+    """Collects problems while reading YAML nodes."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def report(self, node: Any, key: str | int | None, message: str) -> None:
+        self.problems.append(Problem(*where(node, key), message))
+
+    def load(self, path: Path) -> LineDict | None:
+        try:
+            data = load_file(path)
+        except ContentError as exc:
+            self.problems.extend(exc.problems)
+            return None
+        if not isinstance(data, LineDict):
+            self.problems.append(Problem(str(path), 1, "expected a mapping"))
+            return None
+        return data
+
+    def check_keys(self, node: LineDict, allowed: Iterable[str], required: Iterable[str]) -> None:
+        allowed = tuple(allowed)
+        for key in node:
+            if key not in allowed:
+                self.report(node, key, f"unknown key {key!r} (expected one of: {', '.join(allowed)})")
+        for key in required:
+            if key not in node:
+                self.report(node, None, f"missing key {key!r}")
+
+    def mapping(self, node: LineDict, key: str) -> LineDict | None:
+        if key not in node:
+            return None
+        value = node[key]
+        if not isinstance(value, LineDict):
+            self.report(node, key, f"{key!r} must be a mapping")
+            return None
+        return value
+
+    def phrases(self, node: LineDict, key: str) -> list[tuple[str, int]]:
+        """The phrases under ``key`` with their lines (missing key: none)."""
+        if key not in node:
+            return []
+        items = node[key]
+        if not isinstance(items, LineList):
+            self.report(node, key, f"{key!r} must be a list of phrases")
+            return []
+        result = []
+        for index, item in enumerate(items):
+            if self.check_phrase(items, index, item):
+                result.append((item, items.line_of(index)))
+        return result
+
+    def check_phrase(self, node: Any, key: str | int, item: Any) -> bool:
+        if not isinstance(item, str):
+            self.report(node, key, f"a phrase must be text, not {item!r}")
+            return False
+        normal = " ".join(tokenize(item))
+        if not normal:
+            self.report(node, key, f"phrase {item!r} has no words")
+            return False
+        if normal != item:
+            self.report(node, key, f"write phrase {item!r} as {normal!r} (lower case, single spaces, no punctuation)")
+            return False
+        return True
+
+    def amount(self, node: Any, key: str | int, value: Any) -> Fraction | None:
+        """A non-negative number: 7, 0.5 or "1/12"."""
+        try:
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ValueError
+            result = Fraction(str(value))
+        except (ValueError, ZeroDivisionError):
+            self.report(node, key, f"{value!r} is not a number like 7, 0.5 or 1/12")
+            return None
+        if result < 0:
+            self.report(node, key, f"{value!r} must not be negative")
+            return None
+        return result
+
+
+class _Tables:
+    """Per-type phrase tables that refuse a second meaning for a phrase."""
+
+    def __init__(self, reader: _Reader) -> None:
+        self.reader = reader
+        self.tables: dict[AnswerType, Table] = {kind: {} for kind in AnswerType}
+        self.origins: dict[AnswerType, dict[tuple[str, ...], tuple[str, int]]] = {
+            kind: {} for kind in AnswerType
+        }
+
+    def add(self, phrase: str, meaning: Meaning, path: str, line: int, types: Iterable[AnswerType]) -> None:
+        key = tokenize(phrase)
+        for answer_type in types:
+            old = self.tables[answer_type].get(key)
+            if old is None:
+                self.tables[answer_type][key] = meaning
+                self.origins[answer_type][key] = (path, line)
+            elif old != meaning:
+                self._conflict(phrase, meaning, old, self.origins[answer_type][key], path, line)
+
+    def _conflict(
+        self, phrase: str, new: Meaning, old: Meaning, origin: tuple[str, int], path: str, line: int
+    ) -> None:
+        old_path, old_line = origin
+        at = f"line {old_line}" if old_path == path else f"{old_path}:{old_line}"
+        message = f"phrase {phrase!r} is {new.describe()} but also {old.describe()} ({at})"
+        if Kind.COMMAND in (new.kind, old.kind):
+            message += "; a command phrase cannot be an answer too"
+        self.reader.problems.append(Problem(path, line, message))
+
+
+ALL_TYPES = tuple(AnswerType)
+
+_TYPE_KEYS: dict[AnswerType, tuple[str, ...]] = {
+    AnswerType.YES_NO: ("values", "hedged", "hedges", "fillers", "examples"),
+    AnswerType.SIDE: ("values", "hedged", "hedges", "fillers", "examples"),
+    AnswerType.SCALE_0_10: ("values", "out_of", "hedges", "fillers", "examples"),
+    AnswerType.NUMBER: ("hedges", "fillers", "examples"),
+}
+_SHARED_KEYS = ("unknown", "hedges", "fillers", "negations")
+_NUMBER_KEYS = ("words", "multipliers", "fractions", "articles", "joiners", "hedges", "units", "durations")
+
+
+def _read_commands(reader: _Reader, data: LineDict, tables: _Tables) -> dict[str, tuple[str, ...]]:
+    reader.check_keys(data, COMMANDS, COMMANDS)
+    result: dict[str, tuple[str, ...]] = {}
+    for name in COMMANDS:
+        found = reader.phrases(data, name)
+        if name in data and not found:
+            reader.report(data, name, f"command {name!r} needs at least one phrase")
+        for phrase, line in found:
+            tables.add(phrase, Meaning(Kind.COMMAND, name), data.path, line, ALL_TYPES)
+        result[name] = tuple(phrase for phrase, _ in found)
+    return result
+
+
+def _add_list(
+    reader: _Reader, tables: _Tables, node: LineDict, key: str, meaning: Meaning, types: Iterable[AnswerType]
+) -> None:
+    types = tuple(types)
+    for phrase, line in reader.phrases(node, key):
+        tables.add(phrase, meaning, node.path, line, types)
+
+
+def _read_amount_words(
+    reader: _Reader, tables: _Tables, data: LineDict, key: str, kind: Kind
+) -> None:
+    words = reader.mapping(data, key)
+    if words is None:
+        return
+    for phrase, raw in words.items():
+        amount = reader.amount(words, phrase, raw)
+        if reader.check_phrase(words, phrase, phrase) and amount is not None:
+            tables.add(phrase, Meaning(kind, amount=amount), words.path, words.line_of(phrase), NUMERIC_TYPES)
+
+
+def _read_units(reader: _Reader, tables: _Tables, data: LineDict) -> dict[str, Unit]:
+    node = reader.mapping(data, "units")
+    if node is None:
+        return {}
+    units: dict[str, Unit] = {}
+    wanted: tuple[str, ...] | None = None
+    for name, spec in node.items():
+        if not isinstance(spec, LineDict):
+            reader.report(node, name, f"unit {name!r} must be a mapping with 'phrases' and 'size'")
+            continue
+        reader.check_keys(spec, ("phrases", "size"), ("phrases", "size"))
+        _add_list(reader, tables, spec, "phrases", Meaning(Kind.UNIT, name), (AnswerType.NUMBER,))
+        sizes = _read_sizes(reader, spec)
+        if sizes is None:
+            continue
+        if wanted is None:
+            wanted = tuple(sizes)
+        elif tuple(sizes) != wanted:
+            reader.report(spec, "size", f"unit {name!r} must give sizes for exactly: {', '.join(wanted)}")
+        units[name] = Unit(name, sizes)
+    return units
+
+
+def _read_sizes(reader: _Reader, spec: LineDict) -> dict[str, Fraction] | None:
+    node = reader.mapping(spec, "size")
+    if node is None:
+        return None
+    sizes: dict[str, Fraction] = {}
+    for wanted, raw in node.items():
+        amount = reader.amount(node, wanted, raw)
+        if amount is not None:
+            sizes[wanted] = amount
+    return sizes
+
+
+def _read_durations(reader: _Reader, tables: _Tables, data: LineDict, units: dict[str, Unit]) -> None:
+    if "durations" not in data:
+        return
+    items = data["durations"]
+    if not isinstance(items, LineList):
+        reader.report(data, "durations", "'durations' must be a list of {phrases, amount, unit}")
+        return
+    for index, spec in enumerate(items):
+        if not isinstance(spec, LineDict):
+            reader.report(items, index, "a duration must be a mapping with 'phrases', 'amount' and 'unit'")
+            continue
+        reader.check_keys(spec, ("phrases", "amount", "unit"), ("phrases", "amount", "unit"))
+        amount = reader.amount(spec, "amount", spec.get("amount", 0))
+        unit = spec.get("unit")
+        if "unit" in spec and unit not in units:
+            reader.report(spec, "unit", f"unknown unit {unit!r} (expected one of: {', '.join(units)})")
+            continue
+        if amount is not None and isinstance(unit, str):
+            meaning = Meaning(Kind.AMOUNT, unit, amount, answer_type=AnswerType.NUMBER)
+            _add_list(reader, tables, spec, "phrases", meaning, (AnswerType.NUMBER,))
+
+
+def _read_numbers(reader: _Reader, data: LineDict, tables: _Tables) -> dict[str, Unit]:
+    reader.check_keys(data, _NUMBER_KEYS, ("words", "units"))
+    _read_amount_words(reader, tables, data, "words", Kind.NUMBER)
+    _read_amount_words(reader, tables, data, "multipliers", Kind.MULTIPLIER)
+    _read_amount_words(reader, tables, data, "fractions", Kind.FRACTION)
+    _add_list(reader, tables, data, "articles", Meaning(Kind.ARTICLE), NUMERIC_TYPES)
+    _add_list(reader, tables, data, "joiners", Meaning(Kind.JOINER), NUMERIC_TYPES)
+    _add_list(reader, tables, data, "hedges", Meaning(Kind.HEDGE), NUMERIC_TYPES)
+    units = _read_units(reader, tables, data)
+    _read_durations(reader, tables, data, units)
+    return units
+
+
+def _read_values(reader: _Reader, tables: _Tables, section: LineDict, key: str, answer_type: AnswerType) -> None:
+    node = reader.mapping(section, key)
+    if node is None:
+        return
+    certain = key == "values"
+    if answer_type in CHOICES:
+        choices = CHOICES[answer_type]
+        reader.check_keys(node, choices, choices if certain else ())
+    for name in node:
+        meaning = _value_meaning(reader, node, name, answer_type, certain)
+        if meaning is not None:
+            _add_list(reader, tables, node, name, meaning, (answer_type,))
+
+
+def _value_meaning(
+    reader: _Reader, node: LineDict, name: str, answer_type: AnswerType, certain: bool
+) -> Meaning | None:
+    if answer_type in CHOICES:
+        if name not in CHOICES[answer_type]:
+            return None  # reported by check_keys
+        return Meaning(Kind.VALUE, name, certain=certain, answer_type=answer_type)
+    if not name.isdigit() or not 0 <= int(name) <= 10:
+        reader.report(node, name, f"scale value {name!r} must be a whole number from 0 to 10")
+        return None
+    return Meaning(Kind.AMOUNT, amount=Fraction(int(name)), certain=certain, answer_type=answer_type)
+
+
+def _read_examples(
+    reader: _Reader, section: LineDict, answer_type: AnswerType, wanted: tuple[str, ...]
+) -> dict[str, tuple[str, ...]]:
+    if answer_type is not AnswerType.NUMBER:
+        return {"": tuple(phrase for phrase, _ in reader.phrases(section, "examples"))}
+    node = reader.mapping(section, "examples")
+    if node is None:
+        return {}
+    reader.check_keys(node, wanted, wanted)
+    return {unit: tuple(phrase for phrase, _ in reader.phrases(node, unit)) for unit in node if unit in wanted}
+
+
+def _read_type(
+    reader: _Reader, tables: _Tables, data: LineDict, answer_type: AnswerType, wanted: tuple[str, ...]
+) -> dict[str, tuple[str, ...]]:
+    section = reader.mapping(data, answer_type.value)
+    if section is None:
+        return {}
+    allowed = _TYPE_KEYS[answer_type]
+    required = ("values", "examples") if answer_type in CHOICES else ("examples",)
+    reader.check_keys(section, allowed, required)
+    for key in ("values", "hedged"):
+        if key in allowed:
+            _read_values(reader, tables, section, key, answer_type)
+    _add_list(reader, tables, section, "hedges", Meaning(Kind.HEDGE, answer_type=answer_type), (answer_type,))
+    _add_list(reader, tables, section, "fillers", Meaning(Kind.FILLER, answer_type=answer_type), (answer_type,))
+    _add_list(reader, tables, section, "out_of", Meaning(Kind.OUT_OF), (answer_type,))
+    return _read_examples(reader, section, answer_type, wanted)
+
+
+def _read_answers(
+    reader: _Reader, data: LineDict, tables: _Tables, wanted: tuple[str, ...]
+) -> tuple[dict[AnswerType, dict[str, tuple[str, ...]]], frozenset[str]]:
+    type_keys = tuple(kind.value for kind in AnswerType)
+    reader.check_keys(data, type_keys + _SHARED_KEYS, type_keys + _SHARED_KEYS)
+    examples = {kind: _read_type(reader, tables, data, kind, wanted) for kind in AnswerType}
+    _add_list(reader, tables, data, "unknown", Meaning(Kind.VALUE, UNKNOWN), ALL_TYPES)
+    _add_list(reader, tables, data, "hedges", Meaning(Kind.HEDGE), ALL_TYPES)
+    _add_list(reader, tables, data, "fillers", Meaning(Kind.FILLER), ALL_TYPES)
+    negations = frozenset(word for phrase, _ in reader.phrases(data, "negations") for word in phrase.split())
+    return examples, negations
+
+
+def load_grammar(directory: Path) -> Grammar:
+    """Load and fully validate ``directory`` (e.g. ``grammar/en``)."""
+    reader = _Reader()
+    tables = _Tables(reader)
+    commands: dict[str, tuple[str, ...]] = {}
+    units: dict[str, Unit] = {}
+    examples: dict[AnswerType, dict[str, tuple[str, ...]]] = {kind: {} for kind in AnswerType}
+    negations: frozenset[str] = frozenset()
+    if (data := reader.load(directory / "commands.yaml")) is not None:
+        commands = _read_commands(reader, data, tables)
+    if (data := reader.load(directory / "numbers.yaml")) is not None:
+        units = _read_numbers(reader, data, tables)
+    wanted = tuple(next(iter(units.values())).sizes) if units else ()
+    if (data := reader.load(directory / "answers.yaml")) is not None:
+        examples, negations = _read_answers(reader, data, tables, wanted)
+    if reader.problems:
+        raise ContentError(reader.problems)
+    return Grammar(directory, tables.tables, negations, commands, units, examples, wanted)
