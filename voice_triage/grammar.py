@@ -158,14 +158,19 @@ class _Reader:
             return None
         return data
 
-    def check_keys(self, node: LineDict, allowed: Iterable[str], required: Iterable[str]) -> None:
+    def check_keys(
+        self, node: LineDict, allowed: Iterable[str], required: Iterable[str], owner: tuple[LineDict, str] | None = None
+    ) -> None:
+        """Report unknown and missing keys; a missing key is reported on the
+        line of ``owner`` (parent mapping, key) if given, else where ``node`` starts."""
         allowed = tuple(allowed)
         for key in node:
             if key not in allowed:
                 self.report(node, key, f"unknown key {key!r} (expected one of: {', '.join(allowed)})")
+        parent, name = owner if owner else (node, None)
         for key in required:
             if key not in node:
-                self.report(node, None, f"missing key {key!r}")
+                self.report(parent, name, f"missing key {key!r}")
 
     def mapping(self, node: LineDict, key: str) -> LineDict | None:
         if key not in node:
@@ -224,9 +229,7 @@ class _Tables:
     def __init__(self, reader: _Reader) -> None:
         self.reader = reader
         self.tables: dict[AnswerType, Table] = {kind: {} for kind in AnswerType}
-        self.origins: dict[AnswerType, dict[tuple[str, ...], tuple[str, int]]] = {
-            kind: {} for kind in AnswerType
-        }
+        self.origins: dict[AnswerType, dict[tuple[str, ...], tuple[str, int]]] = {kind: {} for kind in AnswerType}
 
     def add(self, phrase: str, meaning: Meaning, path: str, line: int, types: Iterable[AnswerType]) -> None:
         key = tokenize(phrase)
@@ -238,9 +241,7 @@ class _Tables:
             elif old != meaning:
                 self._conflict(phrase, meaning, old, self.origins[answer_type][key], path, line)
 
-    def _conflict(
-        self, phrase: str, new: Meaning, old: Meaning, origin: tuple[str, int], path: str, line: int
-    ) -> None:
+    def _conflict(self, phrase: str, new: Meaning, old: Meaning, origin: tuple[str, int], path: str, line: int) -> None:
         old_path, old_line = origin
         at = f"line {old_line}" if old_path == path else f"{old_path}:{old_line}"
         message = f"phrase {phrase!r} is {new.describe()} but also {old.describe()} ({at})"
@@ -282,9 +283,7 @@ def _add_list(
         tables.add(phrase, meaning, node.path, line, types)
 
 
-def _read_amount_words(
-    reader: _Reader, tables: _Tables, data: LineDict, key: str, kind: Kind
-) -> None:
+def _read_amount_words(reader: _Reader, tables: _Tables, data: LineDict, key: str, kind: Kind) -> None:
     words = reader.mapping(data, key)
     if words is None:
         return
@@ -304,7 +303,7 @@ def _read_units(reader: _Reader, tables: _Tables, data: LineDict) -> dict[str, U
         if not isinstance(spec, LineDict):
             reader.report(node, name, f"unit {name!r} must be a mapping with 'phrases' and 'size'")
             continue
-        reader.check_keys(spec, ("phrases", "size"), ("phrases", "size"))
+        reader.check_keys(spec, ("phrases", "size"), ("phrases", "size"), (node, name))
         _add_list(reader, tables, spec, "phrases", Meaning(Kind.UNIT, name), (AnswerType.NUMBER,))
         sizes = _read_sizes(reader, spec)
         if sizes is None:
@@ -321,12 +320,9 @@ def _read_sizes(reader: _Reader, spec: LineDict) -> dict[str, Fraction] | None:
     node = reader.mapping(spec, "size")
     if node is None:
         return None
-    sizes: dict[str, Fraction] = {}
-    for wanted, raw in node.items():
-        amount = reader.amount(node, wanted, raw)
-        if amount is not None:
-            sizes[wanted] = amount
-    return sizes
+    sizes = {wanted: reader.amount(node, wanted, raw) for wanted, raw in node.items()}
+    valid = {wanted: amount for wanted, amount in sizes.items() if amount is not None}
+    return valid if len(valid) == len(sizes) else None
 
 
 def _read_durations(reader: _Reader, tables: _Tables, data: LineDict, units: dict[str, Unit]) -> None:
@@ -371,7 +367,7 @@ def _read_values(reader: _Reader, tables: _Tables, section: LineDict, key: str, 
     certain = key == "values"
     if answer_type in CHOICES:
         choices = CHOICES[answer_type]
-        reader.check_keys(node, choices, choices if certain else ())
+        reader.check_keys(node, choices, choices if certain else (), (section, key))
     for name in node:
         meaning = _value_meaning(reader, node, name, answer_type, certain)
         if meaning is not None:
@@ -392,26 +388,28 @@ def _value_meaning(
 
 
 def _read_examples(
-    reader: _Reader, section: LineDict, answer_type: AnswerType, wanted: tuple[str, ...]
+    reader: _Reader, section: LineDict, answer_type: AnswerType, wanted: tuple[str, ...] | None
 ) -> dict[str, tuple[str, ...]]:
     if answer_type is not AnswerType.NUMBER:
         return {"": tuple(phrase for phrase, _ in reader.phrases(section, "examples"))}
     node = reader.mapping(section, "examples")
     if node is None:
         return {}
-    reader.check_keys(node, wanted, wanted)
+    if wanted is None:  # numbers.yaml is broken: its problems are reported already
+        wanted = tuple(node)
+    reader.check_keys(node, wanted, wanted, (section, "examples"))
     return {unit: tuple(phrase for phrase, _ in reader.phrases(node, unit)) for unit in node if unit in wanted}
 
 
 def _read_type(
-    reader: _Reader, tables: _Tables, data: LineDict, answer_type: AnswerType, wanted: tuple[str, ...]
+    reader: _Reader, tables: _Tables, data: LineDict, answer_type: AnswerType, wanted: tuple[str, ...] | None
 ) -> dict[str, tuple[str, ...]]:
     section = reader.mapping(data, answer_type.value)
     if section is None:
         return {}
     allowed = _TYPE_KEYS[answer_type]
     required = ("values", "examples") if answer_type in CHOICES else ("examples",)
-    reader.check_keys(section, allowed, required)
+    reader.check_keys(section, allowed, required, (data, answer_type.value))
     for key in ("values", "hedged"):
         if key in allowed:
             _read_values(reader, tables, section, key, answer_type)
@@ -422,7 +420,7 @@ def _read_type(
 
 
 def _read_answers(
-    reader: _Reader, data: LineDict, tables: _Tables, wanted: tuple[str, ...]
+    reader: _Reader, data: LineDict, tables: _Tables, wanted: tuple[str, ...] | None
 ) -> tuple[dict[AnswerType, dict[str, tuple[str, ...]]], frozenset[str]]:
     type_keys = tuple(kind.value for kind in AnswerType)
     reader.check_keys(data, type_keys + _SHARED_KEYS, type_keys + _SHARED_KEYS)
@@ -446,9 +444,9 @@ def load_grammar(directory: Path) -> Grammar:
         commands = _read_commands(reader, data, tables)
     if (data := reader.load(directory / "numbers.yaml")) is not None:
         units = _read_numbers(reader, data, tables)
-    wanted = tuple(next(iter(units.values())).sizes) if units else ()
+    wanted = tuple(next(iter(units.values())).sizes) if units else None
     if (data := reader.load(directory / "answers.yaml")) is not None:
         examples, negations = _read_answers(reader, data, tables, wanted)
     if reader.problems:
         raise ContentError(reader.problems)
-    return Grammar(directory, tables.tables, negations, commands, units, examples, wanted)
+    return Grammar(directory, tables.tables, negations, commands, units, examples, wanted or ())

@@ -23,6 +23,7 @@ import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 from .contract import UNKNOWN, AnswerType, Value
 from .grammar import COMMANDS, NUMERIC_TYPES, Grammar, Kind, Meaning, Table, tokenize
@@ -201,8 +202,9 @@ def _can_join(place: Fraction, amount: Fraction) -> bool:
     """True if ``amount`` fills the trailing zeros of ``place`` (20 + 1, 100 + 5)."""
     if place.denominator != 1 or amount.denominator != 1 or place <= 0 or amount <= 0:
         return False
-    zeros = len(str(place.numerator)) - len(str(place.numerator).rstrip("0"))
-    return amount < 10**zeros
+    digits = str(place.numerator)
+    limit: int = 10 ** (len(digits) - len(digits.rstrip("0")))
+    return amount < limit
 
 
 def _numeric(
@@ -230,10 +232,11 @@ def _in_unit(groups: list[_Group], grammar: Grammar, unit: str) -> tuple[list[Fr
     units = [group.unit for group in groups]
     sizes = [grammar.units[name].sizes[unit] if name else None for name in units]
     known = [size for size in sizes if size is not None]
-    if len(groups) > 1 and len(known) == len(groups) and all(a > b for a, b in zip(known, known[1:])):
-        return [sum((g.amount * s for g, s in zip(groups, known)), Fraction(0))], True  # a week and two days
+    if len(groups) > 1 and len(known) == len(groups) and all(a > b for a, b in pairwise(known)):
+        total = sum((g.amount * s for g, s in zip(groups, known, strict=True)), Fraction(0))
+        return [total], True  # "a week and two days"
     filled = [_nearest_size(sizes, index) for index in range(len(sizes))]
-    return [group.amount * size for group, size in zip(groups, filled)], False
+    return [group.amount * size for group, size in zip(groups, filled, strict=True)], False
 
 
 def _nearest_size(sizes: list[Fraction | None], index: int) -> Fraction:
