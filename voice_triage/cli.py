@@ -59,7 +59,10 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     else:
         prompts = root / "prompts"
         if not prompts.is_dir():
-            print(f"{root}:0: no prompts/ folder here (give a project folder or a prompts/<locale> folder)", file=sys.stderr)
+            print(
+                f"{root}:0: no prompts/ folder here (give a project folder or a prompts/<locale> folder)",
+                file=sys.stderr,
+            )
             return EXIT_BAD_INPUT
         pairs = [(prompts, root / "grammar", d.name) for d in sorted(prompts.iterdir()) if d.is_dir()]
     problems: list[Problem] = []
@@ -109,7 +112,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     for r in rows:
         flag = "UNDER" if r["under_triaged"] else ("yes" if r["level_ok"] else "no")
         print(
-            f"{r['id']:<10}{r['level']:<11}{str(r['expected']):<11}{flag:<4}"
+            f"{r['id']:<10}{r['level']:<11}{r['expected']!s:<11}{flag:<4}"
             f"{', '.join(r['causes']):<60}{'yes' if r['cause_ok'] else 'no':<6}{r['questions_asked']:>5}",
             file=out,
         )
@@ -144,7 +147,7 @@ def cmd_interpret(args: argparse.Namespace, out: TextIO) -> int:
             if not isinstance(text, str):
                 raise TypeError("'say' must be text")
         except (ValueError, KeyError, TypeError) as exc:
-            print(f"<stdin>:{number}: expected {{\"type\": ..., \"say\": ...}}: {exc}", file=sys.stderr)
+            print(f'<stdin>:{number}: expected {{"type": ..., "say": ...}}: {exc}', file=sys.stderr)
             json.dump({"value": None, "command": None, "error": str(exc)}, out)
             out.write("\n")
             status = EXIT_BAD_INPUT
@@ -198,7 +201,9 @@ def cmd_text(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="voice-triage", description="Offline voice triage for difficulty lifting a leg.")
+    parser = argparse.ArgumentParser(
+        prog="voice-triage", description="Offline voice triage for difficulty lifting a leg."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more (never answers)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -244,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - last line of defence: a sentence, never a traceback
+    except Exception as exc:
         log.debug("internal error", exc_info=True)
         print(f"Internal error ({type(exc).__name__}). Please ask the front desk for help.", file=sys.stderr)
         return 1

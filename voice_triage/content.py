@@ -222,7 +222,9 @@ def _load_questions(
     for index, node in enumerate(items):
         at = where(items, index)
         q = check.mapping(
-            node, at, "question",
+            node,
+            at,
+            "question",
             {"id": str, "type": str, "text": str, "rephrase": str, "help": str},
             {"safety": bool, "ask_if": dict, "unit": str},
         )
@@ -230,12 +232,8 @@ def _load_questions(
             raw.append((q, where(q, "id")))
     _duplicate_ids([(q["id"], at) for q, at in raw], "question", check)
     order = {q["id"]: i for i, (q, _) in reversed(list(enumerate(raw)))}
-    types: dict[str, AnswerType] = {}
-    for q, at in raw:
-        try:
-            types[q["id"]] = AnswerType(q.get("type"))
-        except ValueError:
-            pass
+    type_names = {t.value: t for t in AnswerType}
+    types = {q["id"]: type_names[q["type"]] for q, _ in raw if q.get("type") in type_names}
     questions: list[Question] = []
     depends: dict[str, set[str]] = {}
     for q, at in raw:
@@ -244,7 +242,10 @@ def _load_questions(
         kind = types.get(qid)
         if kind is None:
             if isinstance(q.get("type"), str):
-                check.add(where(q, "type"), f"{what}: unknown answer type {q['type']!r} (use {', '.join(t.value for t in AnswerType)})")
+                check.add(
+                    where(q, "type"),
+                    f"{what}: unknown answer type {q['type']!r} (use {', '.join(t.value for t in AnswerType)})",
+                )
             continue
         if qid not in contract.facts:
             check.add(at, f"{what} is not a fact of the clinical contract")
@@ -268,9 +269,14 @@ def _load_questions(
                         )
         questions.append(
             Question(
-                id=qid, type=kind,
-                text=check.text(q, "text", what), rephrase=check.text(q, "rephrase", what), help=check.text(q, "help", what),
-                safety=bool(q.get("safety", False)), ask_if=ask_if, unit=str(unit),
+                id=qid,
+                type=kind,
+                text=check.text(q, "text", what),
+                rephrase=check.text(q, "rephrase", what),
+                help=check.text(q, "help", what),
+                safety=bool(q.get("safety", False)),
+                ask_if=ask_if,
+                unit=str(unit),
             )
         )
     for cycle in _cycles(depends):
@@ -291,7 +297,7 @@ def _cycles(depends: Mapping[str, set[str]]) -> list[list[str]]:
     def visit(node: str, trail: list[str]) -> None:
         for nxt in sorted(depends.get(node, ())):
             if nxt in trail:
-                cycle = trail[trail.index(nxt):]
+                cycle = trail[trail.index(nxt) :]
                 if frozenset(cycle) not in seen:
                     seen.add(frozenset(cycle))
                     found.append(cycle)
@@ -303,7 +309,9 @@ def _cycles(depends: Mapping[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def _load_rules(data: Any, path: str, types: Mapping[str, AnswerType], contract: Contract, check: _Checker) -> tuple[list[Rule], str]:
+def _load_rules(
+    data: Any, path: str, types: Mapping[str, AnswerType], contract: Contract, check: _Checker
+) -> tuple[list[Rule], str]:
     root = check.mapping(data, (path, 1), "rules file", {"default_level": str, "rules": list})
     if root is None:
         return [], contract.levels[-1]
@@ -314,8 +322,13 @@ def _load_rules(data: Any, path: str, types: Mapping[str, AnswerType], contract:
     rules: list[Rule] = []
     raw: list[tuple[str, tuple[str, int]]] = []
     for index, node in enumerate(check.sequence(root.get("rules"), where(root, "rules"), "'rules'")):
-        r = check.mapping(node, where(root["rules"], index), "rule",
-                          {"id": str, "level": str, "when": dict, "say": str}, {"red_flag": bool})
+        r = check.mapping(
+            node,
+            where(root["rules"], index),
+            "rule",
+            {"id": str, "level": str, "when": dict, "say": str},
+            {"red_flag": bool},
+        )
         if r is None or not isinstance(r.get("id"), str):
             continue
         what = f"rule {r['id']!r}"
@@ -329,21 +342,31 @@ def _load_rules(data: Any, path: str, types: Mapping[str, AnswerType], contract:
             continue
         red_flag = bool(r.get("red_flag", False))
         if red_flag and level != contract.levels[0]:
-            check.add(where(r, "red_flag"), f"{what}: a red flag interrupts the interview, so its level must be {contract.levels[0]!r}")
+            check.add(
+                where(r, "red_flag"),
+                f"{what}: a red flag interrupts the interview, so its level must be {contract.levels[0]!r}",
+            )
         rules.append(Rule(id=r["id"], level=level, when=when, say=check.text(r, "say", what), red_flag=red_flag))
     _duplicate_ids(raw, "rule", check)
     return rules, str(default)
 
 
-def _load_causes(data: Any, path: str, types: Mapping[str, AnswerType], contract: Contract, check: _Checker) -> list[Cause]:
+def _load_causes(
+    data: Any, path: str, types: Mapping[str, AnswerType], contract: Contract, check: _Checker
+) -> list[Cause]:
     root = check.mapping(data, (path, 1), "causes file", {"causes": list})
     if root is None:
         return []
     causes: list[Cause] = []
     raw: list[tuple[str, tuple[str, int]]] = []
     for index, node in enumerate(check.sequence(root.get("causes"), where(root, "causes"), "'causes'")):
-        c = check.mapping(node, where(root["causes"], index), "cause",
-                          {"id": str, "name": str, "explain": str, "evidence": list}, {"prior": (int, float)})
+        c = check.mapping(
+            node,
+            where(root["causes"], index),
+            "cause",
+            {"id": str, "name": str, "explain": str, "evidence": list},
+            {"prior": (int, float)},
+        )
         if c is None or not isinstance(c.get("id"), str):
             continue
         what = f"cause {c['id']!r}"
@@ -359,10 +382,15 @@ def _load_causes(data: Any, path: str, types: Mapping[str, AnswerType], contract
             when = parse_condition(e["when"], types, check.problems, where(e, "when"))
             if when is not None:
                 evidence.append(Evidence(when=when, weight=float(e["weight"])))
-        causes.append(Cause(
-            id=c["id"], name=check.text(c, "name", what), explain=check.text(c, "explain", what),
-            prior=float(c.get("prior", 0.0)), evidence=tuple(evidence),
-        ))
+        causes.append(
+            Cause(
+                id=c["id"],
+                name=check.text(c, "name", what),
+                explain=check.text(c, "explain", what),
+                prior=float(c.get("prior", 0.0)),
+                evidence=tuple(evidence),
+            )
+        )
     _duplicate_ids(raw, "cause", check)
     defined = {c.id for c in causes}
     for condition in contract.conditions:
@@ -398,8 +426,14 @@ def _load_messages(data: Any, path: str, contract: Contract, check: _Checker) ->
         if isinstance(node, LineList) and not node:
             check.add(where(root, name), f"messages {name!r} must not be empty")
         lists[name] = tuple(str(i) for i in items)
-    return Messages(text=text, levels=tables["levels"], level_names=tables["level_names"],
-                    answer_words=tables["answer_words"], self_care=lists["self_care"], precautions=lists["precautions"])
+    return Messages(
+        text=text,
+        levels=tables["levels"],
+        level_names=tables["level_names"],
+        answer_words=tables["answer_words"],
+        self_care=lists["self_care"],
+        precautions=lists["precautions"],
+    )
 
 
 def load_content(
@@ -412,8 +446,12 @@ def load_content(
     check = _Checker()
     if not directory.is_dir():
         raise ContentError([Problem(str(directory), 0, "no such content directory")])
-    files = {name: _read(directory, name, check) for name in ("flow.yaml", "rules.yaml", "causes.yaml", "messages.yaml")}
-    questions, max_questions = _load_questions(files["flow.yaml"], str(directory / "flow.yaml"), contract, vocabularies, check)
+    files = {
+        name: _read(directory, name, check) for name in ("flow.yaml", "rules.yaml", "causes.yaml", "messages.yaml")
+    }
+    questions, max_questions = _load_questions(
+        files["flow.yaml"], str(directory / "flow.yaml"), contract, vocabularies, check
+    )
     types = {q.id: q.type for q in questions}
     rules, default_level = _load_rules(files["rules.yaml"], str(directory / "rules.yaml"), types, contract, check)
     causes = _load_causes(files["causes.yaml"], str(directory / "causes.yaml"), types, contract, check)
@@ -421,7 +459,13 @@ def load_content(
     if check.problems:
         raise ContentError(check.problems)
     return Content(
-        locale=directory.name, contract=contract, questions=tuple(questions), rules=tuple(rules),
-        default_level=default_level, causes=tuple(causes), messages=messages,
-        by_id={q.id: q for q in questions}, max_questions=max_questions,
+        locale=directory.name,
+        contract=contract,
+        questions=tuple(questions),
+        rules=tuple(rules),
+        default_level=default_level,
+        causes=tuple(causes),
+        messages=messages,
+        by_id={q.id: q for q in questions},
+        max_questions=max_questions,
     )

@@ -7,7 +7,7 @@ A copy of ``../shared/clinical/facts.yaml`` ships in ``clinical/facts.yaml``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ UNKNOWN = "unknown"
 Value = str | int | float
 
 
-class AnswerType(str, Enum):
+class AnswerType(StrEnum):
     YES_NO = "yes_no"
     SCALE_0_10 = "scale_0_10"
     NUMBER = "number"
@@ -75,7 +75,7 @@ def load_contract(path: Path = DEFAULT_CONTRACT) -> Contract:
         for fact_id, spec in raw_facts.items():
             kind = spec.get("type") if isinstance(spec, dict) else None
             try:
-                facts[fact_id] = AnswerType(kind)
+                facts[fact_id] = AnswerType(str(kind))
             except ValueError:
                 problems.append(Problem(*where(raw_facts, fact_id), f"fact {fact_id!r}: unknown type {kind!r}"))
                 continue

@@ -163,29 +163,29 @@ def load_vignettes(path: Path, content: Content) -> list[Vignette]:
 def evaluate(content: Content, grammar: Grammar, vignettes: list[Vignette]) -> dict[str, Any]:
     urgency = content.contract.urgency
     emergency = content.contract.levels[0]
-    results = []
+    results: list[dict[str, Any]] = []
     for vignette in vignettes:
         session = run_session(content, grammar, vignette.facts)
         top3 = [c for c, _ in session.causes[:3]]
-        results.append({
-            "id": vignette.id,
-            "level": session.level,
-            "expected": vignette.level,
-            "level_ok": session.level in vignette.acceptable,
-            "under_triaged": vignette.level is not None and urgency(session.level) < urgency(vignette.level),
-            "causes": top3,
-            "cause_ok": any(c in top3 for c in vignette.causes_any_of),
-            "questions_asked": session.questions_asked,
-        })
+        results.append(
+            {
+                "id": vignette.id,
+                "level": session.level,
+                "expected": vignette.level,
+                "level_ok": session.level in vignette.acceptable,
+                "under_triaged": vignette.level is not None and urgency(session.level) < urgency(vignette.level),
+                "causes": top3,
+                "cause_ok": any(c in top3 for c in vignette.causes_any_of),
+                "questions_asked": session.questions_asked,
+            }
+        )
     asked = [r["questions_asked"] for r in results]
     summary = {
         "vignettes": len(results),
         "level_ok": sum(r["level_ok"] for r in results),
         "cause_in_top3": sum(r["cause_ok"] for r in results),
         "under_triaged": sum(r["under_triaged"] for r in results),
-        "emergency_under_triaged": sum(
-            1 for r in results if r["expected"] == emergency and r["level"] != emergency
-        ),
+        "emergency_under_triaged": sum(1 for r in results if r["expected"] == emergency and r["level"] != emergency),
         "median_questions": statistics.median(asked) if asked else 0,
         "max_questions": max(asked, default=0),
     }

@@ -91,9 +91,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
             )
         skey = str(key)
         if skey in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {skey!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {skey!r}", key_node.start_mark)
         result[skey] = loader.construct_object(value_node, deep=True)
         result.key_lines[skey] = key_node.start_mark.line + 1
     return result
