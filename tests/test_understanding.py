@@ -24,6 +24,8 @@ def grammar() -> Grammar:
 
 
 YES_NO_CASES: list[tuple[str, Value, bool]] = [
+    ("yes, my back hurts", "yes", False),
+    ("my back hurts", None, True),
     ("yes", "yes", True),
     ("Yes.", "yes", True),
     ("YES!", "yes", True),
@@ -253,7 +255,7 @@ COMMAND_CASES: list[tuple[str, str]] = [
     ("could you repeat that please", "repeat"),
     ("sorry, can you say it again", "repeat"),
     ("go back", "back"),
-    ("back", "back"),
+    ("go back please", "back"),
     ("change my answer", "back"),
     ("previous question", "back"),
     ("no wait, go back", "back"),

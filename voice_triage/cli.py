@@ -249,6 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
+        return 0
     except Exception as exc:
         log.debug("internal error", exc_info=True)
         print(f"Internal error ({type(exc).__name__}). Please ask the front desk for help.", file=sys.stderr)

@@ -97,7 +97,9 @@ class Messages:
     precautions: tuple[str, ...]
 
     def say(self, key: str, **values: object) -> str:
-        return self.text[key].format(**values)
+        """The message with its placeholders filled in, starting with a capital."""
+        text = self.text[key].format(**values)
+        return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)

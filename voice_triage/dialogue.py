@@ -289,7 +289,7 @@ class Dialogue:
         return [*actions, *self._ask(question)]
 
     def _list_answers(self, question: Question) -> str:
-        examples = self.grammar.examples(question.type)
+        examples = self.grammar.examples(question.type, question.unit)
         return self.content.messages.say("list_answers", choices=", ".join(examples))
 
     def _command(self, name: str) -> list[Action]:
@@ -319,7 +319,7 @@ class Dialogue:
             self.transcript.pop()
             return self._ask(previous)
         if name == "help":
-            examples = ", ".join(self.grammar.examples(question.type))
+            examples = ", ".join(self.grammar.examples(question.type, question.unit))
             return [
                 Say(question.help),
                 Say(messages.say("help_examples", examples=examples)),
