@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .content import PROMPTS_ROOT, Content, load_content
 from .contract import AnswerType, load_contract
@@ -18,6 +18,10 @@ from .grammar import Grammar, load_grammar
 from .simulate import evaluate, load_facts, load_vignettes, run_session
 from .understanding import interpret
 from .yamlload import ContentError, Problem
+
+if TYPE_CHECKING:
+    from .asr import Recognizer
+    from .speech_out import Speaker
 
 GRAMMAR_ROOT = PROMPTS_ROOT.parent / "grammar"
 EXIT_BAD_INPUT = 2
@@ -197,6 +201,164 @@ def cmd_text(args: argparse.Namespace, out: TextIO) -> int:
     return run_text_session(locale, read, out)
 
 
+# ------------------------------------------------------------------ voice
+
+
+def add_voice_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="speech model folder (else $VOICE_TRIAGE_MODEL, models/, or an installed model)")
+    p.add_argument("--voice", help="espeak-ng voice id (default: the locale's)")
+    p.add_argument("--rate", type=int, default=150, help="speech rate in words per minute (default 150)")
+    p.add_argument("--volume", type=float, default=1.0, help="speech volume, 1.0 = normal")
+    p.add_argument("--input-device", help="microphone (number or name; see `voice-triage devices`)")
+    p.add_argument("--output-device", help="loudspeaker (number or name)")
+    p.add_argument("--trailing-silence-ms", type=int, default=700, help="silence that ends an answer (default 700)")
+    p.add_argument(
+        "--no-input-timeout", type=float, default=10.0, help="seconds of silence before re-asking (default 10)"
+    )
+
+
+def _device(value: str | None) -> int | str | None:
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def open_speaker(lang: str, args: argparse.Namespace, texts: list[str]) -> Speaker | None:
+    """The loudspeaker with every known prompt rendered, or None (text only) with a sentence why."""
+    from .speech_out import Player, Speaker, SpeechOutputError, Synthesizer, VoiceSettings
+
+    try:
+        synth = Synthesizer(lang, VoiceSettings(voice=args.voice, rate=args.rate, volume=args.volume))
+        synth.prerender(texts)
+        return Speaker(synth, Player(synth.sample_rate, _device(args.output_device)))
+    except SpeechOutputError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
+def open_recognizer(lang: str, grammar: Grammar, model: str | None) -> Recognizer | None:
+    """The model with one recogniser per answer type, or None with a sentence why."""
+    from .asr import Recognizer, SpeechModelError
+    from .models import ModelError, find_model
+
+    try:
+        return Recognizer(find_model(lang, cli_path=Path(model) if model else None), grammar)
+    except (ModelError, SpeechModelError) as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    from .speech_in import ListenSettings, Microphone, MicrophoneError
+    from .voice import VoiceSession, static_texts
+
+    locale = load_locale(args.lang)
+    content = locale.content
+    speaker = open_speaker(args.lang, args, static_texts(content))
+    recognizer = open_recognizer(args.lang, locale.grammar, args.model)
+    microphone = None
+    if recognizer is not None:
+        try:
+            microphone = Microphone(recognizer.sample_rate, _device(args.input_device))
+        except MicrophoneError as exc:
+            print(exc, file=sys.stderr)
+    session = VoiceSession(
+        content,
+        locale.grammar,
+        recognizer=recognizer,
+        speaker=speaker,
+        microphone=microphone,
+        listen=ListenSettings(trailing_silence_ms=args.trailing_silence_ms, no_input_timeout_s=args.no_input_timeout),
+        out=out,
+    )
+    try:
+        session.run()
+    except KeyboardInterrupt:
+        session.say(content.messages.say("stopped"))
+        return 130
+    except Exception:  # never silent on a patient: say so, then fail
+        log.exception("internal error in the spoken session")
+        session.say(content.messages.say("error"))
+        return 1
+    finally:
+        if microphone is not None:
+            microphone.close()
+        if speaker is not None:
+            speaker.player.close()
+    return 0
+
+
+def cmd_transcribe(args: argparse.Namespace, out: TextIO) -> int:
+    from .audiofile import AudioFileError, read_pcm16
+
+    grammar = load_grammar(GRAMMAR_ROOT / args.lang)
+    recognizer = open_recognizer(args.lang, grammar, args.model)
+    if recognizer is None:
+        return 1
+    try:
+        pcm = read_pcm16(Path(args.file), recognizer.sample_rate)
+    except AudioFileError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    kind = AnswerType(args.type)
+    hearing = recognizer.decode(kind, pcm)
+    meaning = interpret(hearing.text, kind, grammar)
+    result = {
+        "text": hearing.text,
+        "value": meaning.value,
+        "command": meaning.command,
+        "confidence": hearing.confidence,
+    }
+    if args.json:
+        json.dump(result, out, ensure_ascii=False)
+        out.write("\n")
+    else:
+        print(
+            f"heard {hearing.text!r} (confidence {hearing.confidence:.2f}): value {meaning.value!r}, "
+            f"command {meaning.command!r}",
+            file=out,
+        )
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        import sounddevice as sd
+    except OSError as exc:
+        print(f"Audio is not available ({exc}); install libportaudio2.", file=sys.stderr)
+        return 1
+    devices = sd.query_devices()
+    if not len(devices):
+        print("No audio devices were found; connect a microphone and a loudspeaker (or start PulseAudio).", file=out)
+        return 1
+    print(devices, file=out)
+    return 0
+
+
+def cmd_say(args: argparse.Namespace, out: TextIO) -> int:
+    text = " ".join(args.text)
+    print(text, file=out)
+    speaker = open_speaker(args.lang, args, [text])
+    if speaker is None:
+        return 1
+    try:
+        speaker.say(text)
+    finally:
+        speaker.player.close()
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
+    from . import models
+
+    if args.action == "list":
+        return models.cmd_list(out)
+    if args.action == "verify":
+        return models.cmd_verify(out)
+    if not args.name:
+        print("models download: name the model (see `voice-triage models list`).", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return models.cmd_download(args.name, out)
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -223,6 +385,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--type", choices=[t.value for t in AnswerType], default="yes_no")
     p.add_argument("--batch", action="store_true", help="read JSON lines {type, say} on stdin")
     p.add_argument("text", nargs="*")
+    p = add("run", "the spoken session: questions aloud, answers by voice")
+    add_voice_options(p)
+    p = add("transcribe", "recognise a recorded answer as the dialogue would")
+    p.add_argument("--type", choices=[t.value for t in AnswerType], default="yes_no")
+    p.add_argument("--model")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("file")
+    sub.add_parser("devices", help="list audio devices")
+    p = add("say", "speak a sentence")
+    add_voice_options(p)
+    p.add_argument("text", nargs="+")
+    p = sub.add_parser("models", help="speech models: list, download NAME, verify")
+    p.add_argument("action", choices=["list", "download", "verify"])
+    p.add_argument("name", nargs="?")
     p = sub.add_parser("validate", help="check the content and grammar; exit 2 if anything is wrong")
     p.add_argument("dir", nargs="?", help="project folder (with prompts/ and grammar/) or a prompts/<locale> folder")
     return parser
@@ -234,6 +410,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "evaluate": cmd_evaluate,
     "interpret": cmd_interpret,
     "validate": cmd_validate,
+    "run": cmd_run,
+    "transcribe": cmd_transcribe,
+    "devices": cmd_devices,
+    "say": cmd_say,
+    "models": cmd_models,
 }
 
 

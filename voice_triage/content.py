@@ -81,6 +81,9 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "self_care_intro": (),
     "precautions_intro": (),
     "finished": (),
+    "mic_lost": (),
+    "mic_back": (),
+    "typed_answers": (),
 }
 MESSAGE_TABLES = ("levels", "level_names", "answer_words")
 MESSAGE_LISTS = ("self_care", "precautions")

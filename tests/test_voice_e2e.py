@@ -1,0 +1,120 @@
+"""A complete spoken session through real audio devices, in Korean.
+
+The kiosk (`voice-triage run --lang ko`) runs as its own process with the
+real Korean vosk model, pyttsx3/espeak-ng and PortAudio, on a PulseAudio null
+sink whose monitor is the default microphone: the kiosk's own prompts are
+audible on that microphone.  A scripted patient reads what the kiosk prints,
+and when it says "(listening)" plays its spoken answer (espeak-ng Korean) into
+the microphone.  The session must end with the vignette's level.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.audio_env import espeak_wav, missing_tools, play, virtual_audio
+from tests.spoken_answers import KO_SAY
+from voice_triage.cli import load_locale
+from voice_triage.contract import UNKNOWN, Value
+
+pytestmark = pytest.mark.audio
+
+SESSION_TIMEOUT_S = 300
+
+EMERGENCY: dict[str, Value] = {"stroke_signs": "yes", "sudden_onset": "yes", "bladder_bowel_control_loss": "no"}
+SELF_CARE: dict[str, Value] = {
+    "overuse_or_strain": "yes", "inactive_lifestyle": "yes", "pain_score": 2, "duration_days": 1,
+    "sudden_onset": "no", "getting_worse": "no", "injury": "no", "numbness_tingling": "no",
+    "bladder_bowel_control_loss": "no", "saddle_numbness": "no", "stroke_signs": "no", "fever_chills": "no",
+    "weight_loss": "no", "cannot_bear_weight": "no", "side": "both",
+}
+
+
+def _needs_audio() -> None:
+    missing = missing_tools()
+    if missing:
+        message = f"needs {', '.join(missing)} (./dev test installs them as root)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def run_spoken_session(facts: Mapping[str, Value], env: dict[str, str], tmp: Path) -> tuple[str, list[str]]:
+    """Run the kiosk; answer by voice; return (level, everything it printed)."""
+    content = load_locale("ko").content
+    by_text = {}
+    for q in content.questions:
+        by_text[q.text] = q
+        by_text[q.rephrase] = q
+    confirm_prefix = content.messages.text["confirm"].split("{")[0]
+    kiosk = subprocess.Popen(
+        [sys.executable, "-m", "voice_triage", "run", "--lang", "ko", "--rate", "190", "--no-input-timeout", "15"],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert kiosk.stdout is not None
+        for line in kiosk.stdout:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    printed: list[str] = []
+    question = None
+    confirming = False
+    deadline = time.monotonic() + SESSION_TIMEOUT_S
+    while time.monotonic() < deadline:
+        line = lines.get(timeout=SESSION_TIMEOUT_S)
+        if line is None:
+            break
+        printed.append(line)
+        if line in by_text:
+            question, confirming = by_text[line], False
+        elif line.startswith(confirm_prefix):
+            confirming = True
+        elif line == "(listening)":
+            if confirming or question is None:
+                value: Value = "yes"
+                kind = "yes_no"
+            else:
+                value = facts.get(question.id, UNKNOWN)
+                kind = question.type.value
+            wav = espeak_wav(KO_SAY[kind][value], tmp / "answer.wav")
+            time.sleep(0.3)
+            play(wav, env)
+    else:
+        kiosk.kill()
+        pytest.fail("the spoken session did not finish in time:\n" + "\n".join(printed[-20:]))
+    kiosk.wait(timeout=30)
+    assert kiosk.returncode == 0, kiosk.stderr.read() if kiosk.stderr else ""
+    levels = [level for level, text in content.messages.levels.items() if text in printed]
+    assert len(levels) == 1, printed
+    return levels[0], printed
+
+
+@pytest.fixture(scope="module")
+def audio_env() -> dict[str, str]:
+    _needs_audio()
+    with virtual_audio() as env:
+        yield env
+
+
+def test_spoken_emergency_session(audio_env: dict[str, str], tmp_path: Path) -> None:
+    level, printed = run_spoken_session(EMERGENCY, audio_env, tmp_path)
+    assert level == "emergency"
+    assert "[staff alerted: emergency]" in printed
+
+
+def test_spoken_self_care_session(audio_env: dict[str, str], tmp_path: Path) -> None:
+    level, printed = run_spoken_session(SELF_CARE, audio_env, tmp_path)
+    assert level == "self_care", "\n".join(printed)

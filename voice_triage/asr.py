@@ -1,0 +1,170 @@
+"""Speech recognition adapter: vosk, restricted per question type to a grammar.
+
+The grammar of an answer type is exactly what ``grammar/<locale>/`` lists for
+it (answers, "I don't know", hedges, fillers and the voice commands), plus the
+model's garbage word where it has one (``[unk]``; the Korean model calls it
+``<UNK>``).  One recogniser per answer type is built at start-up; the model is
+loaded once.
+
+vosk turns a grammar into a bigram language model, so it can return runs of
+grammar words that are not one phrase ("이 열").  Such a result is passed on
+with its confidence capped, so the dialogue reads it back before accepting it.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .contract import AnswerType
+from .grammar import Grammar, tokenize
+
+GARBAGE_WORDS = ("[unk]", "<UNK>")
+# Confidence given to a result that is not exactly one grammar phrase.
+UNSURE = 0.4
+
+
+class SpeechModelError(Exception):
+    """A model that is missing, damaged or cannot be loaded: str() is one sentence."""
+
+
+@dataclass(frozen=True)
+class Hearing:
+    text: str  # "" when nothing was recognised
+    confidence: float  # lowest word confidence, 0..1
+    garbage: bool = False  # the garbage word won: speech that fits no phrase
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+
+def _read_string(data: bytes, at: int) -> tuple[str, int]:
+    (size,) = struct.unpack_from("<i", data, at)
+    start = at + 4
+    return data[start : start + size].decode("utf-8"), start + size
+
+
+def _read_symbols(data: bytes, at: int) -> tuple[set[str], int]:
+    (magic,) = struct.unpack_from("<i", data, at)
+    if magic != 2125658996:
+        raise ValueError("not an OpenFst symbol table")
+    _, at = _read_string(data, at + 4)  # name
+    (size,) = struct.unpack_from("<q", data, at + 8)  # after "available key"
+    at += 16
+    words: set[str] = set()
+    for _ in range(size):
+        word, at = _read_string(data, at)
+        words.add(word)
+        at += 8
+    return words, at
+
+
+def fst_output_words(path: Path) -> set[str]:
+    """The output symbol table embedded in an OpenFst binary (models without words.txt)."""
+    data = path.read_bytes()
+    (magic,) = struct.unpack_from("<i", data, 0)
+    if magic != 2125659606:
+        raise ValueError(f"{path} is not an OpenFst file")
+    _, at = _read_string(data, 4)  # fst type
+    _, at = _read_string(data, at)  # arc type
+    _version, flags = struct.unpack_from("<ii", data, at)
+    at += 8 + 32  # properties, start, number of states, number of arcs
+    if flags & 1:
+        _, at = _read_symbols(data, at)
+    if not flags & 2:
+        raise ValueError(f"{path} has no output symbols")
+    words, _ = _read_symbols(data, at)
+    return words
+
+
+def model_vocabulary(model_dir: Path) -> set[str] | None:
+    """The words a model can recognise, or None if it does not say."""
+    words_txt = model_dir / "graph" / "words.txt"
+    if words_txt.exists():
+        return {line.split()[0] for line in words_txt.read_text(encoding="utf-8").splitlines() if line.strip()}
+    gr = model_dir / "graph" / "Gr.fst"
+    if gr.exists():
+        try:
+            return fst_output_words(gr)
+        except (ValueError, struct.error, OSError):
+            return None
+    return None
+
+
+def out_of_vocabulary(phrases: Iterable[str], vocabulary: set[str]) -> list[str]:
+    """Phrases with a word the model does not know (vosk would drop them silently)."""
+    return [p for p in phrases if any(word not in vocabulary for word in p.split())]
+
+
+class Recognizer:
+    """The loaded model and one grammar-restricted recogniser per answer type."""
+
+    def __init__(self, model_dir: Path, grammar: Grammar, sample_rate: int | None = None) -> None:
+        import vosk
+
+        vosk.SetLogLevel(-1)
+        self.model_dir = model_dir
+        try:
+            self._model = vosk.Model(str(model_dir))
+        except Exception as exc:  # vosk raises a bare Exception
+            raise SpeechModelError(
+                f"The speech model at {model_dir} could not be loaded ({exc}); it may be damaged: "
+                "run `voice-triage models verify`, then `voice-triage models download NAME`."
+            ) from None
+        self.sample_rate = sample_rate or _model_rate(model_dir)
+        vocabulary = model_vocabulary(model_dir)
+        self.vocabulary = vocabulary
+        garbage = [w for w in GARBAGE_WORDS if vocabulary is None or w in vocabulary][:1]
+        self.garbage = garbage[0] if garbage else None
+        self._phrases: dict[AnswerType, set[str]] = {}
+        self._recognizers: dict[AnswerType, Any] = {}
+        for answer_type in AnswerType:
+            phrases = grammar.phrases(answer_type)
+            if vocabulary is not None:
+                phrases = [p for p in phrases if p not in out_of_vocabulary([p], vocabulary)]
+            self._phrases[answer_type] = set(phrases)
+            recognizer = vosk.KaldiRecognizer(
+                self._model, self.sample_rate, json.dumps([*phrases, *garbage], ensure_ascii=False)
+            )
+            recognizer.SetWords(True)
+            self._recognizers[answer_type] = recognizer
+
+    def accept(self, answer_type: AnswerType, pcm: bytes) -> None:
+        """Feed 16-bit mono audio for an answer of this type."""
+        self._recognizers[answer_type].AcceptWaveform(pcm)
+
+    def finish(self, answer_type: AnswerType) -> Hearing:
+        """The result of everything fed since the last finish; ready for the next answer."""
+        result = json.loads(self._recognizers[answer_type].FinalResult())
+        return self._hearing(answer_type, result)
+
+    def decode(self, answer_type: AnswerType, pcm: bytes, chunk: int = 8000) -> Hearing:
+        for start in range(0, len(pcm), chunk):
+            self.accept(answer_type, pcm[start : start + chunk])
+        return self.finish(answer_type)
+
+    def _hearing(self, answer_type: AnswerType, result: dict[str, Any]) -> Hearing:
+        words = [w for w in result.get("result", []) if w.get("word") != self.garbage]
+        text = " ".join(str(w["word"]) for w in words)
+        garbage = len(words) < len(result.get("result", []))
+        if not text:
+            return Hearing("", 0.0, garbage)
+        confidence = min(float(w.get("conf", 0.0)) for w in words)
+        if garbage or " ".join(tokenize(text)) not in self._phrases[answer_type]:
+            confidence = min(confidence, UNSURE)
+        return Hearing(text, confidence, garbage)
+
+
+def _model_rate(model_dir: Path) -> int:
+    """The sample rate the model was trained on (conf/mfcc.conf), 16 kHz if unsaid."""
+    mfcc = model_dir / "conf" / "mfcc.conf"
+    if mfcc.exists():
+        for line in mfcc.read_text(encoding="utf-8").splitlines():
+            if line.strip().startswith("--sample-frequency="):
+                return int(float(line.split("=", 1)[1]))
+    return 16000

@@ -1,0 +1,187 @@
+"""Speech in: the microphone, and an endpointer that finds where an answer ends.
+
+A voice-activity detector (webrtcvad) sits in front of vosk: it decides when
+the patient starts speaking, when they have stopped (a configurable stretch of
+trailing silence), and when they have said nothing at all (the no-input
+timeout, generous by default for slow or impaired speech).  Audio heard while
+the kiosk itself is speaking, and for a short tail after, is thrown away, so
+the kiosk never takes its own prompts for answers.  No audio is ever stored.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+FRAME_MS = 30  # webrtcvad takes 10, 20 or 30 ms frames
+
+
+class MicrophoneError(Exception):
+    """No microphone, or it stopped working: str() is one sentence."""
+
+
+@dataclass
+class ListenSettings:
+    trailing_silence_ms: int = 700  # silence that ends an answer
+    no_input_timeout_s: float = 10.0  # nothing said by then: a no-input event
+    max_answer_s: float = 12.0  # an answer never runs longer than this
+    echo_tail_ms: int = 250  # also ignore this long after the kiosk stops speaking
+    vad_aggressiveness: int = 2  # 0 (keeps most sound) .. 3 (strictest)
+    start_frames: int = 3  # voiced frames (of the last start_frames + 2) that start an answer
+    pre_roll_ms: int = 300  # audio kept from just before the start
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """What the endpointer found; timestamps are time.monotonic()."""
+
+    heard_speech: bool
+    speech_start: float | None = None
+    speech_end: float | None = None  # last voiced frame
+
+
+class Microphone:
+    """A 16-bit mono input stream at the model's rate, read in fixed frames."""
+
+    def __init__(self, sample_rate: int, device: int | str | None = None) -> None:
+        try:
+            import sounddevice as sd
+        except OSError as exc:
+            raise MicrophoneError(f"Audio is not available ({exc}); install libportaudio2.") from None
+        self._sd = sd
+        self.sample_rate = sample_rate
+        self.device = device
+        self.frame_bytes = sample_rate * FRAME_MS // 1000 * 2
+        self._queue: queue.Queue[tuple[float, bytes]] = queue.Queue()
+        self._stream: Any = None
+        self._last_block = time.monotonic()
+        self.open()
+
+    def open(self) -> None:
+        sd = self._sd
+        try:
+            if not any(d["max_input_channels"] > 0 for d in sd.query_devices()):
+                raise MicrophoneError("No microphone was found; connect one, or answer by typing or touch.")
+            self._stream = sd.RawInputStream(
+                samplerate=self.sample_rate,
+                blocksize=self.frame_bytes // 2,
+                channels=1,
+                dtype="int16",
+                device=self.device,
+                callback=self._callback,
+            )
+            self._stream.start()
+        except MicrophoneError:
+            raise
+        except Exception as exc:  # sounddevice.PortAudioError and friends
+            raise MicrophoneError(
+                f"The microphone could not be opened ({exc}); check it is connected, or pass --input-device."
+            ) from None
+        self._last_block = time.monotonic()
+
+    def _callback(self, data: Any, frames: int, when: Any, status: Any) -> None:
+        # PortAudio's thread: only queue the bytes, never decode here
+        self._queue.put((time.monotonic(), bytes(data)))
+
+    def read(self, timeout: float = 1.0) -> tuple[float, bytes] | None:
+        """One frame (arrival time, bytes), or None if none came in ``timeout``."""
+        try:
+            item = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            if self._stream is None or not self._stream.active or time.monotonic() - self._last_block > 3.0:
+                raise MicrophoneError("The microphone stopped sending sound.") from None
+            return None
+        self._last_block = item[0]
+        return item
+
+    def drain(self) -> None:
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
+
+    def close(self) -> None:
+        if self._stream is not None:
+            with contextlib.suppress(Exception):
+                self._stream.stop()
+                self._stream.close()
+            self._stream = None
+
+    def reopen(self) -> None:
+        """Try again after the device went away (PortAudio caches the device list)."""
+        self.close()
+        with contextlib.suppress(Exception):
+            self._sd._terminate()
+            self._sd._initialize()
+        self.open()
+
+
+class Endpointer:
+    """Finds one answer in the microphone stream and feeds it to ``sink``."""
+
+    def __init__(self, settings: ListenSettings, sample_rate: int) -> None:
+        import webrtcvad
+
+        self.settings = settings
+        self.sample_rate = sample_rate
+        self._vad = webrtcvad.Vad(settings.vad_aggressiveness)
+
+    def is_speech(self, frame: bytes) -> bool:
+        return bool(self._vad.is_speech(frame, self.sample_rate))
+
+    def listen(
+        self,
+        read: Callable[[float], tuple[float, bytes] | None],
+        sink: Callable[[bytes], None],
+        quiet_after: Callable[[], float],
+    ) -> Utterance:
+        """Read frames until an answer ends or nobody speaks.
+
+        ``quiet_after()`` is the time until which the kiosk's own voice (plus
+        the echo tail) may be in the microphone: frames from before it are
+        dropped, and the no-input clock starts only after it.
+        """
+        s = self.settings
+        tail = s.echo_tail_ms / 1000.0
+        window: collections.deque[bool] = collections.deque(maxlen=s.start_frames + 2)
+        pre_roll: collections.deque[bytes] = collections.deque(maxlen=max(1, s.pre_roll_ms // FRAME_MS))
+        started: float | None = None
+        last_voiced: float | None = None
+        opened_at: float | None = None
+        while True:
+            item = read(0.5)
+            now = time.monotonic()
+            if item is None:
+                if opened_at is not None and started is None and now - opened_at > s.no_input_timeout_s:
+                    return Utterance(False)
+                continue
+            at, frame = item
+            if at < quiet_after() + tail or len(frame) * 1000 // (2 * self.sample_rate) != FRAME_MS:
+                continue  # the kiosk's own voice, or a ragged frame
+            if opened_at is None:
+                opened_at = at
+            voiced = self.is_speech(frame)
+            if started is None:
+                window.append(voiced)
+                pre_roll.append(frame)
+                if sum(window) >= s.start_frames:
+                    started = at
+                    last_voiced = at
+                    for earlier in pre_roll:
+                        sink(earlier)
+                elif at - opened_at > s.no_input_timeout_s:
+                    return Utterance(False)
+                continue
+            sink(frame)
+            if voiced:
+                last_voiced = at
+            assert last_voiced is not None
+            if at - last_voiced >= s.trailing_silence_ms / 1000.0 or at - started >= s.max_answer_s:
+                return Utterance(True, started, last_voiced + FRAME_MS / 1000.0)

@@ -1,0 +1,220 @@
+"""Speech out: pyttsx3 (espeak-ng) renders text to audio once; sounddevice plays it.
+
+pyttsx3's own ``say()`` shells out to ``aplay`` (and fails silently without
+it) and cannot be interrupted or timed, so prompts are rendered to a buffer
+with ``save_to_file`` and played through one long-lived output stream.  Each
+rendering is cached by (text, voice, rate): the next question starts the
+moment the dialogue decides, and only text that cannot be known in advance
+("I heard: 42") is synthesised on the fly.  Volume is applied at playback, so
+"louder" needs no new rendering; "slower" renders again at the new rate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import tempfile
+import threading
+import time
+import wave
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+RATE_STEP = 0.8  # "slower" multiplies the words-per-minute by this
+VOLUME_STEP = 1.4  # "louder" multiplies the volume by this
+MAX_VOLUME = 4.0
+
+
+class SpeechOutputError(Exception):
+    """No speech engine or no loudspeaker: str() is one sentence."""
+
+
+@dataclass
+class VoiceSettings:
+    voice: str | None = None  # espeak voice id; None = the locale's
+    rate: int = 150  # words per minute (espeak's default 175 is fast for many patients)
+    volume: float = 1.0
+
+
+def pick_voice(voices: Iterable[Any], lang: str) -> str | None:
+    """The espeak voice for a locale: an exact id, else one whose language matches."""
+    voices = list(voices)
+    for voice in voices:
+        if voice.id == lang:
+            return str(voice.id)
+    preferred = {"en": "en-us"}.get(lang, lang)
+    for wanted in (preferred, lang):
+        for voice in voices:
+            languages = [str(x).lower() for x in (voice.languages or [])]
+            if wanted in languages or any(x.startswith(wanted + "-") for x in languages):
+                return str(voice.id)
+    return None
+
+
+class Synthesizer:
+    """Renders text to float32 samples with pyttsx3's espeak driver."""
+
+    def __init__(self, lang: str, settings: VoiceSettings) -> None:
+        try:
+            import pyttsx3
+
+            self._engine = pyttsx3.init("espeak")
+        except Exception as exc:  # pyttsx3 raises whatever its driver raised
+            raise SpeechOutputError(
+                f"The speech engine could not start ({type(exc).__name__}: {exc}); "
+                "install espeak-ng (apt-get install espeak-ng libespeak-ng1). Text will be shown on screen instead."
+            ) from None
+        self.settings = settings
+        if settings.voice is None:
+            settings.voice = pick_voice(self._engine.getProperty("voices"), lang)
+        self._lock = threading.Lock()
+        self._dir = tempfile.TemporaryDirectory(prefix="voice-triage-tts-")
+        self.sample_rate = 22050
+        self._cache: dict[tuple[str, str | None, int], np.ndarray] = {}
+
+    def render(self, text: str) -> np.ndarray:
+        key = (text, self.settings.voice, self.settings.rate)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        with self._lock:
+            samples = self._render(text)
+        self._cache[key] = samples
+        return samples
+
+    def prerender(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            if text.strip():
+                self.render(text)
+
+    def cached(self, text: str) -> bool:
+        return (text, self.settings.voice, self.settings.rate) in self._cache
+
+    def _render(self, text: str) -> np.ndarray:
+        if not text.strip():
+            return np.zeros(0, dtype=np.float32)
+        path = Path(self._dir.name) / "prompt.wav"
+        engine = self._engine
+        if self.settings.voice:
+            engine.setProperty("voice", self.settings.voice)
+        engine.setProperty("rate", self.settings.rate)
+        # one save_to_file per runAndWait; pyttsx3 prints "Audio saved to ..."
+        with contextlib.redirect_stdout(io.StringIO()):
+            engine.save_to_file(text, str(path))
+            engine.runAndWait()
+        with wave.open(str(path), "rb") as wav:
+            self.sample_rate = wav.getframerate()
+            frames = wav.readframes(wav.getnframes())
+            channels = wav.getnchannels()
+        path.unlink(missing_ok=True)
+        samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
+        if channels > 1:
+            samples = samples.reshape(-1, channels).mean(axis=1)
+        return samples
+
+
+class Player:
+    """One long-lived output stream (it also keeps PulseAudio's clock running)."""
+
+    def __init__(self, sample_rate: int, device: int | str | None = None) -> None:
+        try:
+            import sounddevice as sd
+        except OSError as exc:
+            raise SpeechOutputError(
+                f"Audio is not available ({exc}); install libportaudio2. Text will be shown on screen instead."
+            ) from None
+        self.sample_rate = sample_rate
+        try:
+            self._stream = sd.OutputStream(
+                samplerate=sample_rate, channels=1, dtype="float32", device=device, latency="low"
+            )
+            self._stream.start()
+        except Exception as exc:  # sounddevice.PortAudioError and friends
+            raise SpeechOutputError(
+                f"No loudspeaker could be opened ({exc}); check the audio output or pass --output-device. "
+                "Text will be shown on screen instead."
+            ) from None
+        self.busy_until = 0.0  # monotonic time at which the last sound ends
+        self._stop = threading.Event()
+        self.first_sample_at: float | None = None  # when the latest prompt's first block was handed over
+
+    def play(self, samples: np.ndarray, volume: float, block: int = 1024) -> None:
+        """Play and wait until it has been handed to the device; stop() interrupts."""
+        self._stop.clear()
+        data = np.clip(samples * volume, -1.0, 1.0).astype(np.float32)
+        self.first_sample_at = None
+        latency = float(self._stream.latency)
+        for start in range(0, len(data), block):
+            if self._stop.is_set():
+                break
+            chunk = data[start : start + block]
+            if self.first_sample_at is None:
+                self.first_sample_at = time.monotonic()
+            self._stream.write(chunk.reshape(-1, 1))
+            self.busy_until = time.monotonic() + latency
+        # wait for the tail still in the device buffer
+        time.sleep(max(0.0, self.busy_until - time.monotonic()))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._stream.stop()
+            self._stream.close()
+
+
+class Speaker:
+    """Says text aloud: cached rendering, live rate and volume, and echo bookkeeping."""
+
+    def __init__(self, synth: Synthesizer, player: Player) -> None:
+        self.synth = synth
+        self.player = player
+
+    @property
+    def settings(self) -> VoiceSettings:
+        return self.synth.settings
+
+    def say(self, text: str) -> None:
+        samples = self.synth.render(text)
+        if self.synth.sample_rate != self.player.sample_rate:
+            samples = resample(samples, self.synth.sample_rate, self.player.sample_rate)
+        self.player.play(samples, self.settings.volume)
+
+    def slower(self) -> None:
+        self.settings.rate = max(80, int(self.settings.rate * RATE_STEP))
+
+    def louder(self) -> None:
+        self.settings.volume = min(MAX_VOLUME, self.settings.volume * VOLUME_STEP)
+
+    @property
+    def busy_until(self) -> float:
+        return self.player.busy_until
+
+
+def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Linear-interpolation resampling (enough for speech prompts and test audio)."""
+    if rate_in == rate_out or len(samples) == 0:
+        return samples
+    duration = len(samples) / rate_in
+    n_out = max(1, round(duration * rate_out))
+    x_in = np.linspace(0.0, duration, num=len(samples), endpoint=False)
+    x_out = np.linspace(0.0, duration, num=n_out, endpoint=False)
+    return np.interp(x_out, x_in, samples).astype(np.float32)
+
+
+def to_wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(sample_rate)
+        wav.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return buffer.getvalue()
