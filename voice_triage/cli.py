@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .content import PROMPTS_ROOT, Content, load_content
+from .content import PROMPTS_ROOT, Content, load_content, structure_problems
 from .contract import AnswerType, load_contract
 from .dialogue import Action, Dialogue, End, Event, Heard, NoInput, Say, Show
 from .grammar import Grammar, load_grammar
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .speech_out import Speaker
 
 GRAMMAR_ROOT = PROMPTS_ROOT.parent / "grammar"
+REFERENCE_LOCALE = "en"  # other locales translate its words and keep its logic
 EXIT_BAD_INPUT = 2
 
 log = logging.getLogger("voice_triage")
@@ -70,11 +71,16 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_BAD_INPUT
         pairs = [(prompts, root / "grammar", d.name) for d in sorted(prompts.iterdir()) if d.is_dir()]
     problems: list[Problem] = []
+    loaded: dict[str, Locale] = {}
     for prompts_root, grammar_root, lang in pairs:
         try:
-            load_locale(lang, prompts_root, grammar_root)
+            loaded[lang] = load_locale(lang, prompts_root, grammar_root)
         except ContentError as exc:
             problems.extend(exc.problems)
+    reference = loaded.get(REFERENCE_LOCALE)
+    for prompts_root, _, lang in pairs:
+        if reference is not None and lang in loaded and lang != REFERENCE_LOCALE:
+            problems.extend(structure_problems(reference.content, loaded[lang].content, prompts_root / lang))
     for problem in sorted(set(problems)):
         print(problem, file=sys.stderr)
     if problems:

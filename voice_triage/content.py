@@ -30,6 +30,7 @@ class Question:
     safety: bool = False
     ask_if: Condition | None = None
     unit: str = "days"
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Rule:
     when: Condition
     say: str
     red_flag: bool = False
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Cause:
     explain: str
     prior: float = 0.0
     evidence: tuple[Evidence, ...] = ()
+    line: int = field(default=0, compare=False)
 
 
 # Every message the dialogue speaks, with the placeholders it fills in.
@@ -282,6 +285,7 @@ def _load_questions(
                 safety=bool(q.get("safety", False)),
                 ask_if=ask_if,
                 unit=str(unit),
+                line=at[1],
             )
         )
     for cycle in _cycles(depends):
@@ -351,7 +355,12 @@ def _load_rules(
                 where(r, "red_flag"),
                 f"{what}: a red flag interrupts the interview, so its level must be {contract.levels[0]!r}",
             )
-        rules.append(Rule(id=r["id"], level=level, when=when, say=check.text(r, "say", what), red_flag=red_flag))
+        rules.append(
+            Rule(
+                id=r["id"], level=level, when=when, say=check.text(r, "say", what), red_flag=red_flag,
+                line=where(r, "id")[1],
+            )
+        )
     _duplicate_ids(raw, "rule", check)
     return rules, str(default)
 
@@ -394,6 +403,7 @@ def _load_causes(
                 explain=check.text(c, "explain", what),
                 prior=float(c.get("prior", 0.0)),
                 evidence=tuple(evidence),
+                line=where(c, "id")[1],
             )
         )
     _duplicate_ids(raw, "cause", check)
@@ -474,3 +484,44 @@ def load_content(
         by_id={q.id: q for q in questions},
         max_questions=max_questions,
     )
+
+
+def structure_problems(reference: Content, other: Content, directory: Path) -> list[Problem]:
+    """A translation changes words only: the flow, rules and causes must be the reference's.
+
+    Reports every question, rule or cause of ``other`` whose logic (ids, order,
+    types, conditions, levels, weights) differs from ``reference``, and every
+    one that is missing, so no locale can lack a prompt or drift in meaning.
+    """
+    problems: list[Problem] = []
+    flow, rules, causes = (str(directory / name) for name in ("flow.yaml", "rules.yaml", "causes.yaml"))
+    base = f"differs from the {reference.locale!r} content (a translation may change only the words)"
+    if other.max_questions != reference.max_questions:
+        problems.append(Problem(flow, 1, f"max_questions {base}"))
+    for kind, path, mine, theirs in (
+        ("question", flow, other.questions, reference.questions),
+        ("rule", rules, other.rules, reference.rules),
+        ("cause", causes, other.causes, reference.causes),
+    ):
+        ids = [item.id for item in mine]
+        reference_ids = [item.id for item in theirs]
+        for missing in [i for i in reference_ids if i not in ids]:
+            problems.append(Problem(path, 1, f"{kind} {missing!r} of the {reference.locale!r} content is missing"))
+        if [i for i in ids if i in reference_ids] != [i for i in reference_ids if i in ids]:
+            problems.append(Problem(path, 1, f"the order of the {kind}s {base}"))
+        by_id = {item.id: item for item in theirs}
+        for item in mine:
+            twin = by_id.get(item.id)
+            if twin is None:
+                problems.append(Problem(path, item.line, f"{kind} {item.id!r} is not in the {reference.locale!r} content"))
+            elif _logic(item) != _logic(twin):
+                problems.append(Problem(path, item.line, f"{kind} {item.id!r} {base}"))
+    return problems
+
+
+def _logic(item: Question | Rule | Cause) -> tuple[object, ...]:
+    if isinstance(item, Question):
+        return (item.type, item.safety, item.ask_if, item.unit)
+    if isinstance(item, Rule):
+        return (item.level, item.when, item.red_flag)
+    return (item.prior, item.evidence)

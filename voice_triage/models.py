@@ -30,6 +30,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -237,11 +238,11 @@ def download(entry: ModelEntry, models_dir: Path = MODELS_DIR, *, progress: bool
     try:
         try:
             models_dir.mkdir(parents=True, exist_ok=True)
-            _need_space(entry, models_dir, entry.size)
+            _need_space(entry, models_dir, entry.size, models_dir)
             fd, archive_name = tempfile.mkstemp(dir=models_dir, prefix=f".{name}.", suffix=".download")
             archive = Path(archive_name)
             with os.fdopen(fd, "wb") as out:
-                _fetch(entry, out, progress=progress, timeout=timeout)
+                _fetch(entry, out, models_dir, progress=progress, timeout=timeout)
             staging = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".{name}.", suffix=".partial"))
             os.chmod(staging, 0o755)
             _extract(entry, archive, staging)
@@ -264,29 +265,24 @@ def download(entry: ModelEntry, models_dir: Path = MODELS_DIR, *, progress: bool
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _fetch(entry: ModelEntry, out: IO[bytes], *, progress: bool, timeout: float) -> None:
+def _fetch(entry: ModelEntry, out: IO[bytes], models_dir: Path, *, progress: bool, timeout: float) -> None:
     """Stream the archive into ``out``, checking its size and SHA-256."""
     from tqdm import tqdm
 
     name = entry.name
-    again = f"run `voice-triage models download {name}` again"
-    offline = (
-        f"Connect to the internet and {again}, or copy the model folder into {_show(MODELS_DIR)}"
-        if True
-        else ""
-    )
+    into = _show(models_dir)
     request = urllib.request.Request(entry.url, headers={"User-Agent": _USER_AGENT})
     try:
         response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         raise ModelError(
             f"Could not download {name}: the server answered HTTP {exc.code} {_one_line(exc.reason)} for {entry.url}. "
-            f"Try again later, or check the url in models/manifest.yaml, or copy the model folder into models/."
+            f"Try again later, or check the url in models/manifest.yaml, or copy the model folder into {into}."
         ) from exc
     except urllib.error.URLError as exc:
-        raise ModelError(_network_message(name, exc.reason, offline)) from exc
+        raise ModelError(_network_message(name, exc.reason, into)) from exc
     except (OSError, http.client.HTTPException) as exc:
-        raise ModelError(_network_message(name, exc, offline)) from exc
+        raise ModelError(_network_message(name, exc, into)) from exc
     digest = hashlib.sha256()
     total = 0
     with response:
@@ -309,11 +305,14 @@ def _fetch(entry: ModelEntry, out: IO[bytes], *, progress: bool, timeout: float)
                     chunk = response.read(_CHUNK)
                 except http.client.IncompleteRead as exc:
                     raise ModelError(
-                        _network_message(name, f"the connection broke off after {total + len(exc.partial)} "
-                                         f"of {entry.size} bytes", offline)
+                        _network_message(
+                            name,
+                            f"the connection broke off after {total + len(exc.partial)} of {entry.size} bytes",
+                            into,
+                        )
                     ) from exc
                 except (OSError, http.client.HTTPException) as exc:
-                    raise ModelError(_network_message(name, exc, offline)) from exc
+                    raise ModelError(_network_message(name, exc, into)) from exc
                 if not chunk:
                     break
                 total += len(chunk)
@@ -322,6 +321,10 @@ def _fetch(entry: ModelEntry, out: IO[bytes], *, progress: bool, timeout: float)
                 digest.update(chunk)
                 out.write(chunk)
                 bar.update(len(chunk))
+    if total < entry.size and announced is not None:
+        # The server promised the right size but the connection ended early.
+        broke = f"the connection broke off after {total} of {entry.size} bytes"
+        raise ModelError(_network_message(name, broke, into))
     if total != entry.size:
         raise _size_error(entry, total, announced=False)
     got = digest.hexdigest()
@@ -333,12 +336,12 @@ def _fetch(entry: ModelEntry, out: IO[bytes], *, progress: bool, timeout: float)
         )
 
 
-def _network_message(name: str, reason: object, offline: str) -> str:
+def _network_message(name: str, reason: object, into: str) -> str:
     if isinstance(reason, ssl.SSLError | ssl.CertificateError):
         return (
             f"Could not download {name}: the secure connection failed ({_one_line(reason)}). "
             f"Check the computer's date and time and any proxy, then run `voice-triage models download {name}` "
-            f"again, or copy the model folder into models/."
+            f"again, or copy the model folder into {into}."
         )
     if isinstance(reason, TimeoutError | socket.timeout):
         detail = "the connection timed out"
@@ -346,7 +349,10 @@ def _network_message(name: str, reason: object, offline: str) -> str:
         detail = f"cannot look up the server: {_one_line(reason)}"
     else:
         detail = _one_line(reason)
-    return f"Could not download {name}: no network connection ({detail}). {offline}."
+    return (
+        f"Could not download {name}: no network connection ({detail}). Connect to the internet and run "
+        f"`voice-triage models download {name}` again, or copy the model folder into {into}."
+    )
 
 
 def _size_error(entry: ModelEntry, got: int, *, announced: bool, larger: bool = False) -> ModelError:
@@ -366,7 +372,6 @@ def _size_error(entry: ModelEntry, got: int, *, announced: bool, larger: bool = 
 def _extract(entry: ModelEntry, archive: Path, staging: Path) -> None:
     """Extract ``entry.root`` of the archive into ``staging`` and write the hash list."""
     name = entry.name
-    again = f"run `voice-triage models download {name}` again"
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
@@ -390,10 +395,10 @@ def _extract(entry: ModelEntry, archive: Path, staging: Path) -> None:
                 f"Could not install {name}: the archive has no folder {entry.root!r}. "
                 f"Fix `root` for {name} in models/manifest.yaml."
             )
-        _need_space(entry, staging, sum(i.file_size for i in members))
+        _need_space(entry, staging, sum(i.file_size for i in members), staging.parent)
         hashes: dict[str, str] = {}
         for info in members:
-            rel = info.filename[len(prefix):]
+            rel = info.filename[len(prefix) :]
             target = staging / rel
             if info.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
@@ -407,10 +412,10 @@ def _extract(entry: ModelEntry, archive: Path, staging: Path) -> None:
                         dst.write(chunk)
                     dst.flush()
                     os.fsync(dst.fileno())
-            except (zipfile.BadZipFile, EOFError, zlib_error()) as exc:
+            except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
                 raise ModelError(
                     f"Could not install {name}: the archive is damaged at {info.filename} ({_one_line(exc)}). "
-                    f"{again[0].upper()}{again[1:]}."
+                    f"Run `voice-triage models download {name}` again."
                 ) from exc
             hashes[PurePosixPath(rel).as_posix()] = digest.hexdigest()
     missing = missing_essentials(staging)
@@ -424,12 +429,6 @@ def _extract(entry: ModelEntry, archive: Path, staging: Path) -> None:
         f.write(listing)
         f.flush()
         os.fsync(f.fileno())
-
-
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error
 
 
 def _install(staging: Path, final: Path) -> Path:
@@ -466,14 +465,14 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _need_space(entry: ModelEntry, folder: Path, needed: int) -> None:
+def _need_space(entry: ModelEntry, folder: Path, needed: int, shown: Path) -> None:
     try:
         free = shutil.disk_usage(folder).free
     except OSError:
         return
     if free < needed + (16 << 20):
         raise ModelError(
-            f"Could not install {entry.name}: not enough disk space in {_show(folder.parent if folder.name.startswith('.') else folder)} "
+            f"Could not install {entry.name}: not enough disk space in {_show(shown)} "
             f"(needs about {_mb(needed)}, {_mb(free)} free). "
             f"Free some space, then run `voice-triage models download {entry.name}` again."
         )
@@ -584,13 +583,15 @@ def find_model(
     """
     if cli_path is not None:
         return check_model_dir(
-            Path(cli_path).expanduser(), source="given with --model",
+            Path(cli_path).expanduser(),
+            source="given with --model",
             fix="check the path, or leave out --model to use the installed model",
         )
     from_env = env.get(ENV_VAR, "").strip()
     if from_env:
         return check_model_dir(
-            Path(from_env).expanduser(), source=f"from ${ENV_VAR}",
+            Path(from_env).expanduser(),
+            source=f"from ${ENV_VAR}",
             fix=f"fix or unset {ENV_VAR}, or pass --model",
         )
     if manifest is None:
@@ -599,16 +600,15 @@ def find_model(
         except ContentError as exc:
             first = exc.problems[0] if exc.problems else "unreadable"
             raise ModelError(
-                f"The model list models/manifest.yaml is invalid ({first}); fix it, or pass --model with a model folder."
+                f"The model list models/manifest.yaml is invalid ({first}); "
+                "fix it, or pass --model with a model folder."
             ) from None
     base = _base_language(language)
     entries = [e for e in manifest if _base_language(e.language) == base]
     for entry in entries:
         folder = models_dir / entry.name
         if folder.exists():
-            return check_model_dir(
-                folder, fix=f"run `voice-triage models download {entry.name}` or pass --model"
-            )
+            return check_model_dir(folder, fix=f"run `voice-triage models download {entry.name}` or pass --model")
     for package, sub in _packages(base, entries):
         found = _package_model(package, sub)
         if found is not None:
@@ -619,8 +619,7 @@ def find_model(
             f"`voice-triage models download {entries[0].name}` or pass --model with a vosk model folder."
         )
     raise ModelError(
-        f"No speech model is known for language {language!r}; pass --model with a vosk model folder "
-        f"or set {ENV_VAR}."
+        f"No speech model is known for language {language!r}; pass --model with a vosk model folder or set {ENV_VAR}."
     )
 
 
@@ -680,7 +679,11 @@ def cmd_list(out: TextIO, *, models_dir: Path = MODELS_DIR, manifest_path: Path 
 
 
 def cmd_download(
-    name: str, out: TextIO, *, models_dir: Path = MODELS_DIR, manifest_path: Path = MANIFEST_PATH,
+    name: str,
+    out: TextIO,
+    *,
+    models_dir: Path = MODELS_DIR,
+    manifest_path: Path = MANIFEST_PATH,
     progress: bool | None = None,
 ) -> int:
     """Download and install one model by name: 0 done, 1 failed, 2 unknown name."""
@@ -690,8 +693,9 @@ def cmd_download(
     entry = _find_entry(manifest, name)
     if entry is None:
         known = ", ".join(e.name for e in manifest) or "none"
-        print(f"Unknown model {name!r}: the known models are {known} (see `voice-triage models list`).",
-              file=sys.stderr)
+        print(
+            f"Unknown model {name!r}: the known models are {known} (see `voice-triage models list`).", file=sys.stderr
+        )
         return 2
     print(f"Downloading {entry.name} ({_mb(entry.size)}) from {entry.url}", file=out)
     try:

@@ -121,7 +121,12 @@ class Synthesizer:
 
 
 class Player:
-    """One long-lived output stream (it also keeps PulseAudio's clock running)."""
+    """One long-lived output stream that plays silence between prompts.
+
+    Keeping the stream open keeps PulseAudio's clock running (a capture
+    stream lags by seconds without any playback stream) and avoids underruns;
+    ``stop()`` interrupts a prompt at once.
+    """
 
     def __init__(self, sample_rate: int, device: int | str | None = None) -> None:
         try:
@@ -131,9 +136,17 @@ class Player:
                 f"Audio is not available ({exc}); install libportaudio2. Text will be shown on screen instead."
             ) from None
         self.sample_rate = sample_rate
+        self._lock = threading.Lock()
+        self._samples = np.zeros(0, dtype=np.float32)
+        self._position = 0
+        self._finished = threading.Event()
+        self._finished.set()
+        self.busy_until = 0.0  # monotonic time until which the loudspeaker may still sound
+        self.first_sample_at: float | None = None  # when the latest prompt's first sample went to the device
         try:
             self._stream = sd.OutputStream(
-                samplerate=sample_rate, channels=1, dtype="float32", device=device, latency="low"
+                samplerate=sample_rate, channels=1, dtype="float32", device=device, latency=0.05,
+                callback=self._callback,
             )
             self._stream.start()
         except Exception as exc:  # sounddevice.PortAudioError and friends
@@ -141,29 +154,34 @@ class Player:
                 f"No loudspeaker could be opened ({exc}); check the audio output or pass --output-device. "
                 "Text will be shown on screen instead."
             ) from None
-        self.busy_until = 0.0  # monotonic time at which the last sound ends
-        self._stop = threading.Event()
-        self.first_sample_at: float | None = None  # when the latest prompt's first block was handed over
+        self.latency = float(self._stream.latency)
 
-    def play(self, samples: np.ndarray, volume: float, block: int = 1024) -> None:
-        """Play and wait until it has been handed to the device; stop() interrupts."""
-        self._stop.clear()
-        data = np.clip(samples * volume, -1.0, 1.0).astype(np.float32)
-        self.first_sample_at = None
-        latency = float(self._stream.latency)
-        for start in range(0, len(data), block):
-            if self._stop.is_set():
-                break
-            chunk = data[start : start + block]
-            if self.first_sample_at is None:
+    def _callback(self, out: Any, frames: int, when: Any, status: Any) -> None:
+        with self._lock:
+            chunk = self._samples[self._position : self._position + frames]
+            out[: len(chunk), 0] = chunk
+            out[len(chunk) :, 0] = 0.0
+            if len(chunk) and self.first_sample_at is None:
                 self.first_sample_at = time.monotonic()
-            self._stream.write(chunk.reshape(-1, 1))
-            self.busy_until = time.monotonic() + latency
-        # wait for the tail still in the device buffer
+            self._position += len(chunk)
+            if not self._finished.is_set() and self._position >= len(self._samples):
+                self.busy_until = time.monotonic() + self.latency + frames / self.sample_rate
+                self._finished.set()
+
+    def play(self, samples: np.ndarray, volume: float) -> None:
+        """Play and return when the sound has left the loudspeaker; stop() interrupts."""
+        with self._lock:
+            self._samples = np.clip(samples * volume, -1.0, 1.0).astype(np.float32)
+            self._position = 0
+            self.first_sample_at = None
+            self.busy_until = float("inf")
+            self._finished.clear()
+        self._finished.wait()
         time.sleep(max(0.0, self.busy_until - time.monotonic()))
 
     def stop(self) -> None:
-        self._stop.set()
+        with self._lock:
+            self._position = len(self._samples)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
