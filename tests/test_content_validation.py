@@ -58,7 +58,10 @@ def test_missing_field(locale_copy: LocaleCopy) -> None:
 
 def test_missing_message(locale_copy: LocaleCopy) -> None:
     locale_copy.replace("messages.yaml", 'first_question: "This is the first question."\n', "")
-    assert problems(locale_copy) == [f"{locale_copy.path('messages.yaml')}:1: messages: missing field 'first_question'"]
+    line = locale_copy.line_of("messages.yaml", "welcome:")  # where the mapping starts
+    assert problems(locale_copy) == [
+        f"{locale_copy.path('messages.yaml')}:{line}: messages: missing field 'first_question'"
+    ]
 
 
 def test_wrong_type_number(locale_copy: LocaleCopy) -> None:
@@ -324,7 +327,7 @@ def test_placeholder_in_a_message_that_takes_none(locale_copy: LocaleCopy) -> No
 
 def test_missing_level_text(locale_copy: LocaleCopy) -> None:
     locale_copy.replace("messages.yaml", '  self_care: "Home care"\n', "")
-    line = locale_copy.line_of("messages.yaml", "level_names:")
+    line = locale_copy.line_of("messages.yaml", "level_names:") + 1  # where the mapping starts
     assert problems(locale_copy) == [
         f"{locale_copy.path('messages.yaml')}:{line}: messages 'level_names': missing field 'self_care'"
     ]

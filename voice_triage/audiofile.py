@@ -23,4 +23,5 @@ def read_pcm16(path: Path, sample_rate: int) -> bytes:
     mono = samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
     if rate != sample_rate and len(mono):
         mono = soxr.resample(mono, rate, sample_rate)
-    return (np.clip(mono, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    pcm: bytes = (np.clip(mono, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    return pcm

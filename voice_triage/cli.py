@@ -292,6 +292,13 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def transcribe(recognizer: Recognizer, grammar: Grammar, pcm: bytes, kind: AnswerType) -> dict[str, object]:
+    """Recognise one answer and interpret it exactly as the dialogue would."""
+    hearing = recognizer.decode(kind, pcm)
+    meaning = interpret(hearing.text, kind, grammar)
+    return {"text": hearing.text, "value": meaning.value, "command": meaning.command, "confidence": hearing.confidence}
+
+
 def cmd_transcribe(args: argparse.Namespace, out: TextIO) -> int:
     from .audiofile import AudioFileError, read_pcm16
 
@@ -304,22 +311,14 @@ def cmd_transcribe(args: argparse.Namespace, out: TextIO) -> int:
     except AudioFileError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
-    kind = AnswerType(args.type)
-    hearing = recognizer.decode(kind, pcm)
-    meaning = interpret(hearing.text, kind, grammar)
-    result = {
-        "text": hearing.text,
-        "value": meaning.value,
-        "command": meaning.command,
-        "confidence": hearing.confidence,
-    }
+    result = transcribe(recognizer, grammar, pcm, AnswerType(args.type))
     if args.json:
         json.dump(result, out, ensure_ascii=False)
         out.write("\n")
     else:
         print(
-            f"heard {hearing.text!r} (confidence {hearing.confidence:.2f}): value {meaning.value!r}, "
-            f"command {meaning.command!r}",
+            f"heard {result['text']!r} (confidence {result['confidence']:.2f}): value {result['value']!r}, "
+            f"command {result['command']!r}",
             file=out,
         )
     return 0

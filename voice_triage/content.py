@@ -357,7 +357,11 @@ def _load_rules(
             )
         rules.append(
             Rule(
-                id=r["id"], level=level, when=when, say=check.text(r, "say", what), red_flag=red_flag,
+                id=r["id"],
+                level=level,
+                when=when,
+                say=check.text(r, "say", what),
+                red_flag=red_flag,
                 line=where(r, "id")[1],
             )
         )
@@ -513,7 +517,9 @@ def structure_problems(reference: Content, other: Content, directory: Path) -> l
         for item in mine:
             twin = by_id.get(item.id)
             if twin is None:
-                problems.append(Problem(path, item.line, f"{kind} {item.id!r} is not in the {reference.locale!r} content"))
+                problems.append(
+                    Problem(path, item.line, f"{kind} {item.id!r} is not in the {reference.locale!r} content")
+                )
             elif _logic(item) != _logic(twin):
                 problems.append(Problem(path, item.line, f"{kind} {item.id!r} {base}"))
     return problems

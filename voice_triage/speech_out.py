@@ -145,7 +145,11 @@ class Player:
         self.first_sample_at: float | None = None  # when the latest prompt's first sample went to the device
         try:
             self._stream = sd.OutputStream(
-                samplerate=sample_rate, channels=1, dtype="float32", device=device, latency=0.05,
+                samplerate=sample_rate,
+                channels=1,
+                dtype="float32",
+                device=device,
+                latency=0.05,
                 callback=self._callback,
             )
             self._stream.start()
@@ -218,14 +222,12 @@ class Speaker:
 
 
 def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Linear-interpolation resampling (enough for speech prompts and test audio)."""
     if rate_in == rate_out or len(samples) == 0:
         return samples
-    duration = len(samples) / rate_in
-    n_out = max(1, round(duration * rate_out))
-    x_in = np.linspace(0.0, duration, num=len(samples), endpoint=False)
-    x_out = np.linspace(0.0, duration, num=n_out, endpoint=False)
-    return np.interp(x_out, x_in, samples).astype(np.float32)
+    import soxr
+
+    resampled: np.ndarray = soxr.resample(samples, rate_in, rate_out).astype(np.float32)
+    return resampled
 
 
 def to_wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:

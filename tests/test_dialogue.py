@@ -1,0 +1,588 @@
+"""The dialogue state machine: events in, actions out, with the real English content."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+
+from tests.conftest import LocaleCopy
+from voice_triage.cli import Locale
+from voice_triage.content import Content, load_content
+from voice_triage.contract import AnswerType, Value, load_contract
+from voice_triage.dialogue import (
+    Action,
+    Adjust,
+    Alert,
+    Chose,
+    Command,
+    Dialogue,
+    End,
+    Heard,
+    NoInput,
+    NoMatch,
+    Say,
+    Show,
+    spoken,
+)
+
+FIRST = "bladder_bowel_control_loss"
+SECOND = "saddle_numbness"
+
+# A calm patient: every red flag "no", mild pain, a few days of strain after sport.
+CALM: dict[str, Value] = {
+    "bladder_bowel_control_loss": "no",
+    "saddle_numbness": "no",
+    "stroke_signs": "no",
+    "cannot_bear_weight": "no",
+    "sudden_onset": "no",
+    "pain_score": 2,
+    "getting_worse": "no",
+    "injury": "no",
+    "fever_chills": "no",
+    "weight_loss": "no",
+    "cancer_history": "no",
+    "numbness_tingling": "no",
+    "front_thigh_weakness": "no",
+    "worse_walking_better_sitting": "no",
+    "neuro_history": "no",
+    "front_hip_groin_pain": "yes",
+    "clicking_locking": "no",
+    "hip_stiffness": "no",
+    "outer_hip_pain": "no",
+    "low_back_pain": "no",
+    "buttock_pain": "no",
+    "pain_below_knee": "no",
+    "worse_sitting": "no",
+    "widespread_pain_fatigue": "no",
+    "pain_on_stairs": "yes",
+    "duration_days": 2,
+    "overuse_or_strain": "yes",
+    "inactive_lifestyle": "no",
+    "age": 30,
+    "side": "left",
+}
+
+
+# ------------------------------------------------------------ helpers
+
+
+def started(locale: Locale, content: Content | None = None) -> tuple[Dialogue, list[Action]]:
+    dialogue = Dialogue(content or locale.content, locale.grammar)
+    return dialogue, dialogue.start()
+
+
+def question_text(content: Content, question_id: str) -> str:
+    return content.question(question_id).text
+
+
+def asks(actions: Sequence[Action], content: Content, question_id: str) -> list[Action]:
+    """The two actions that ask a question: say it, show it."""
+    question = content.question(question_id)
+    choices = {
+        AnswerType.YES_NO: ("yes", "no", "unknown"),
+        AnswerType.SIDE: ("left", "right", "both", "unknown"),
+        AnswerType.SCALE_0_10: (*(str(n) for n in range(11)), "unknown"),
+        AnswerType.NUMBER: ("unknown",),
+    }[question.type]
+    return [Say(question.text, "question"), Show(question_id, question.text, choices)]
+
+
+def touch(dialogue: Dialogue, facts: Mapping[str, Value] = CALM) -> list[Action]:
+    """Answer the current question by touch, as the screen shows it (pain scores as text)."""
+    assert dialogue.current is not None
+    value = facts[dialogue.current.id]
+    return dialogue.handle(Chose(str(value) if dialogue.current.type is AnswerType.SCALE_0_10 else value))
+
+
+def advance_to(dialogue: Dialogue, question_id: str, facts: Mapping[str, Value] = CALM) -> None:
+    """Answer by touch until ``question_id`` is asked."""
+    for _ in range(60):
+        assert dialogue.current is not None, f"finished before {question_id!r} was asked"
+        if dialogue.current.id == question_id:
+            return
+        touch(dialogue, facts)
+    raise AssertionError(f"{question_id!r} was never asked")
+
+
+def ends(actions: Sequence[Action]) -> list[End]:
+    return [a for a in actions if isinstance(a, End)]
+
+
+def alerts(actions: Sequence[Action]) -> list[Alert]:
+    return [a for a in actions if isinstance(a, Alert)]
+
+
+# ------------------------------------------------------------ start
+
+
+def test_start_welcomes_and_asks_the_first_question(locale: Locale) -> None:
+    content = locale.content
+    _, actions = started(locale)
+    assert actions == [
+        Say(content.messages.say("welcome")),
+        Say(content.messages.say("disclaimer")),
+        *asks([], content, FIRST),
+    ]
+
+
+def test_an_answer_moves_to_the_next_question(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    assert dialogue.handle(Heard("no")) == asks([], locale.content, SECOND)
+    assert dialogue.answers == {FIRST: "no"}
+    assert dialogue.questions_asked == 1
+    assert [(t.question, t.answer) for t in dialogue.transcript] == [(question_text(locale.content, FIRST), "no")]
+
+
+# ------------------------------------------------------------ commands
+
+
+def test_repeat(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    assert dialogue.handle(Command("repeat")) == asks([], locale.content, FIRST)
+    assert dialogue.answers == {}
+
+
+def test_back_at_the_first_question(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    assert dialogue.handle(Command("back")) == [
+        Say(locale.content.messages.say("first_question")),
+        *asks([], locale.content, FIRST),
+    ]
+    assert dialogue.current is not None and dialogue.current.id == FIRST
+
+
+def test_back_forgets_the_last_answer(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("no"))
+    dialogue.handle(Heard("no"))
+    assert dialogue.current is not None and dialogue.current.id == "stroke_signs"
+    assert dialogue.handle(Command("back")) == asks([], locale.content, SECOND)
+    assert dialogue.answers == {FIRST: "no"}
+    assert dialogue.questions_asked == 1
+    assert len(dialogue.transcript) == 1
+    assert dialogue.handle(Command("back")) == asks([], locale.content, FIRST)
+    assert dialogue.answers == {}
+
+
+def test_help(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    messages = locale.content.messages
+    assert dialogue.handle(Command("help")) == [
+        Say(locale.content.question(FIRST).help),
+        Say(messages.say("help_examples", examples="yes, no, i don't know")),
+        Say(messages.say("commands_help")),
+        *asks([], locale.content, FIRST),
+    ]
+
+
+def test_start_over(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("no"))
+    dialogue.handle(Heard("no"))
+    assert dialogue.handle(Command("start_over")) == [
+        Say(locale.content.messages.say("start_over")),
+        *asks([], locale.content, FIRST),
+    ]
+    assert dialogue.answers == {}
+    assert dialogue.transcript == []
+    assert dialogue.questions_asked == 0
+
+
+def test_stop(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("no"))
+    assert dialogue.handle(Command("stop")) == [Say(locale.content.messages.say("stopped")), End("stopped", None)]
+    assert dialogue.finished
+    assert dialogue.outcome == "stopped"
+    assert dialogue.handle(Heard("no")) == []
+    assert dialogue.handle(NoInput()) == []
+
+
+@pytest.mark.parametrize(("name", "message"), [("slower", "slower"), ("louder", "louder")])
+def test_slower_and_louder(locale: Locale, name: str, message: str) -> None:
+    dialogue, _ = started(locale)
+    assert dialogue.handle(Command(name)) == [
+        Adjust(name),
+        Say(locale.content.messages.say(message)),
+        *asks([], locale.content, FIRST),
+    ]
+
+
+def test_unknown_command_is_a_programming_error(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    with pytest.raises(ValueError, match="unknown command 'dance'"):
+        dialogue.handle(Command("dance"))
+
+
+@pytest.mark.parametrize(
+    ("said", "command"),
+    [
+        ("could you repeat that", "repeat"),
+        ("could you say that again please", "repeat"),
+        ("please go back", "back"),
+        ("what does that mean", "help"),
+        ("let's start over", "start_over"),
+        ("I want to stop", "stop"),
+        ("slow down please", "slower"),
+        ("can you speak up", "louder"),
+    ],
+)
+def test_commands_spoken_inside_a_sentence(locale: Locale, said: str, command: str) -> None:
+    by_heard, _ = started(locale)
+    by_command, _ = started(locale)
+    by_heard.handle(Heard("no"))
+    by_command.handle(Heard("no"))
+    assert by_heard.handle(Heard(said)) == by_command.handle(Command(command))
+    assert by_heard.answers == by_command.answers
+    assert by_heard.outcome == by_command.outcome
+
+
+def test_spoken_repeat_is_not_an_answer(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    assert dialogue.handle(Heard("could you repeat that")) == asks([], locale.content, FIRST)
+    assert dialogue.answers == {}
+
+
+# ------------------------------------------------------------ reprompts
+
+
+@pytest.mark.parametrize(("event", "key"), [(NoInput(), "no_input"), (NoMatch(), "no_match")])
+def test_reprompts_count_up_and_offer_staff_once(locale: Locale, event: NoInput | NoMatch, key: str) -> None:
+    content = locale.content
+    messages = content.messages
+    question = content.question(FIRST)
+    dialogue, _ = started(locale)
+    ask = asks([], content, FIRST)
+    # 1st: the question again
+    assert dialogue.handle(event) == [Say(messages.say(key)), *ask]
+    # 2nd: the rephrase
+    assert dialogue.handle(event) == [Say(messages.say(key)), Say(question.rephrase, "question"), ask[1]]
+    # 3rd: the answers it can take
+    assert dialogue.handle(event) == [Say("You can say: yes, no, i don't know."), *ask]
+    # 4th: staff are offered and alerted
+    offer = Say(messages.say("offer_staff"), "warning")
+    fourth = dialogue.handle(event)
+    assert fourth == [offer, Alert("assist"), *ask]
+    # 5th and later: offered again, but staff are alerted only once
+    fifth = dialogue.handle(event)
+    assert fifth == [offer, *ask]
+    assert alerts(fourth + fifth + dialogue.handle(event)) == [Alert("assist")]
+    assert dialogue.answers == {}
+
+
+def test_gibberish_is_a_no_match(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    assert dialogue.handle(Heard("purple elephant")) == [
+        Say(locale.content.messages.say("no_match")),
+        *asks([], locale.content, FIRST),
+    ]
+    assert dialogue.handle(Heard("hmm maybe")) == [
+        Say(locale.content.messages.say("no_match")),
+        Say(locale.content.question(FIRST).rephrase, "question"),
+        asks([], locale.content, FIRST)[1],
+    ]
+
+
+def test_no_input_and_no_match_are_counted_apart(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(NoInput())
+    dialogue.handle(NoInput())
+    assert dialogue.handle(NoMatch())[0] == Say(locale.content.messages.say("no_match"))
+    assert dialogue.handle(NoInput())[0] == Say("You can say: yes, no, i don't know.")
+
+
+def test_reprompt_counters_reset_on_the_next_question(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    for _ in range(4):
+        dialogue.handle(NoInput())
+    for _ in range(3):
+        dialogue.handle(NoMatch())
+    dialogue.handle(Heard("no"))
+    messages = locale.content.messages
+    ask = asks([], locale.content, SECOND)
+    assert dialogue.handle(NoInput()) == [Say(messages.say("no_input")), *ask]
+    assert dialogue.handle(NoMatch()) == [Say(messages.say("no_match")), *ask]
+    for _ in range(2):
+        dialogue.handle(NoInput())
+    # the staff alert is per question: the 4th no-input here alerts again
+    assert alerts(dialogue.handle(NoInput())) == [Alert("assist")]
+
+
+def test_third_reprompt_lists_number_answers_in_the_question_unit(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "duration_days")
+    for _ in range(2):
+        dialogue.handle(NoMatch())
+    assert dialogue.handle(NoMatch())[0] == Say("You can say: three days, two weeks, since yesterday.")
+
+
+# ------------------------------------------------------------ confirmation
+
+
+def test_hedged_answer_is_confirmed_then_accepted(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    confirm = Say("I heard: no. Is that right? Please say yes or no.", "question")
+    assert dialogue.handle(Heard("I don't think so")) == [confirm]
+    assert dialogue.confirming
+    assert dialogue.answers == {}
+    assert dialogue.handle(Heard("yes")) == asks([], locale.content, SECOND)
+    assert dialogue.answers == {FIRST: "no"}
+    assert not dialogue.confirming
+
+
+def test_hedged_yes_is_read_back(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    assert dialogue.handle(Heard("I think so")) == [
+        Say("I heard: yes. Is that right? Please say yes or no.", "question")
+    ]
+    assert dialogue.answers == {}
+    assert not dialogue.finished  # a red flag is not acted on before it is confirmed
+
+
+def test_confirmation_refused_asks_again(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("I think so"))
+    assert dialogue.handle(Heard("no")) == [
+        Say(locale.content.messages.say("confirm_retry")),
+        *asks([], locale.content, FIRST),
+    ]
+    assert dialogue.answers == {}
+    assert not dialogue.confirming
+    assert dialogue.handle(Heard("no")) == asks([], locale.content, SECOND)
+
+
+def test_confirmation_by_touch(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("I don't think so"))
+    assert dialogue.handle(Chose("yes")) == asks([], locale.content, SECOND)
+    assert dialogue.answers == {FIRST: "no"}
+
+
+def test_confirmation_repeated_on_silence_and_repeat(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    confirm = [Say("I heard: no. Is that right? Please say yes or no.", "question")]
+    dialogue.handle(Heard("I don't think so"))
+    assert dialogue.handle(NoInput()) == confirm
+    assert dialogue.handle(NoMatch()) == confirm
+    assert dialogue.handle(Command("repeat")) == confirm
+    assert dialogue.handle(Heard("could you repeat that")) == confirm
+    assert dialogue.confirming
+
+
+def test_low_confidence_on_a_safety_question_is_confirmed(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    assert locale.content.question(FIRST).safety
+    assert dialogue.handle(Heard("no", confidence=0.6)) == [
+        Say("I heard: no. Is that right? Please say yes or no.", "question")
+    ]
+    assert dialogue.answers == {}
+    dialogue.handle(Heard("yes"))
+    assert dialogue.answers == {FIRST: "no"}
+
+
+def test_high_confidence_on_a_safety_question_is_not_confirmed(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    assert dialogue.handle(Heard("no", confidence=0.95)) == asks([], locale.content, SECOND)
+
+
+def test_same_confidence_on_an_ordinary_question_is_not_confirmed(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "numbness_tingling")
+    assert not locale.content.question("numbness_tingling").safety
+    actions = dialogue.handle(Heard("no", confidence=0.6))
+    assert not dialogue.confirming
+    assert dialogue.answers["numbness_tingling"] == "no"
+    assert isinstance(actions[0], Say) and actions[0].kind == "question"
+
+
+def test_very_low_confidence_on_an_ordinary_question_is_confirmed(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "numbness_tingling")
+    assert dialogue.handle(Heard("no", confidence=0.4)) == [
+        Say("I heard: no. Is that right? Please say yes or no.", "question")
+    ]
+
+
+def test_pain_ten_at_confidence_0_8_is_confirmed(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "pain_score")
+    assert dialogue.handle(Heard("ten", confidence=0.8)) == [
+        Say("I heard: 10. Is that right? Please say yes or no.", "question")
+    ]
+    dialogue.handle(Heard("yes"))
+    assert dialogue.answers["pain_score"] == 10
+
+
+@pytest.fixture
+def pain_not_safety(locale_copy: LocaleCopy) -> Content:
+    """The content with pain_score no longer a safety question: only its ends need confirming."""
+    locale_copy.replace(
+        "flow.yaml",
+        "  - id: pain_score\n    type: scale_0_10\n    safety: true\n",
+        "  - id: pain_score\n    type: scale_0_10\n",
+    )
+    return load_content(locale_copy.prompts, load_contract())
+
+
+@pytest.mark.parametrize(("said", "confirmed"), [("ten", True), ("zero", True), ("five", False), ("nine", False)])
+def test_pain_at_the_ends_of_the_scale_is_confirmed(
+    locale: Locale, pain_not_safety: Content, said: str, confirmed: bool
+) -> None:
+    dialogue, _ = started(locale, pain_not_safety)
+    advance_to(dialogue, "pain_score")
+    dialogue.handle(Heard(said, confidence=0.8))
+    assert dialogue.confirming is confirmed
+    assert ("pain_score" in dialogue.answers) is not confirmed
+
+
+# ------------------------------------------------------------ touch
+
+
+def test_chose_an_answer_by_touch(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    assert dialogue.handle(Chose("no")) == asks([], locale.content, SECOND)
+    assert [(t.question, t.answer) for t in dialogue.transcript] == [(question_text(locale.content, FIRST), "no")]
+
+
+def test_chose_a_value_the_question_cannot_take(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    assert dialogue.handle(Chose("left")) == [
+        Say(locale.content.messages.say("no_match")),
+        *asks([], locale.content, FIRST),
+    ]
+    assert dialogue.answers == {}
+
+
+def test_chose_a_pain_score_shown_on_screen(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "pain_score")
+    dialogue.handle(Chose("4"))
+    assert dialogue.answers["pain_score"] == 4
+
+
+def test_chose_a_pain_score_as_a_number(locale: Locale) -> None:
+    """A touch screen may send the number itself: 4 is a pain score as much as "4" is."""
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "pain_score")
+    dialogue.handle(Chose(4))
+    assert dialogue.answers.get("pain_score") == 4
+
+
+# ------------------------------------------------------------ red flags and the end
+
+
+def test_red_flag_interrupts_at_once(locale: Locale) -> None:
+    content = locale.content
+    dialogue, _ = started(locale)
+    actions = dialogue.handle(Heard("yes"))
+    emergency_text = content.messages.levels["emergency"]
+    said = [a for a in actions if isinstance(a, Say)]
+    assert said[0] == Say(emergency_text, "warning")
+    assert said[1] == Say(content.messages.say("red_flag_intro"), "warning")
+    assert alerts(actions) == [Alert("emergency", "emergency")]
+    assert actions.index(Alert("emergency", "emergency")) < actions.index(said[0])
+    assert [e.outcome for e in ends(actions)] == ["emergency"]
+    assert actions[-1] == ends(actions)[0]
+    assert not any(isinstance(a, Show) and a.question_id is not None for a in actions)
+    assert not any(isinstance(a, Say) and a.kind == "question" for a in actions)
+    assert dialogue.questions_asked == 1
+    assert dialogue.outcome == "emergency"
+    result = ends(actions)[0].result
+    assert result is not None
+    assert (result.level, result.red_flags) == ("emergency", (FIRST,))
+    assert result.top(1) == ("cauda_equina",)
+
+
+def test_red_flag_of_two_answers(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "sudden_onset")
+    dialogue.handle(Chose("yes"))  # urgent on its own: the interview goes on
+    assert dialogue.current is not None and dialogue.current.id == "pain_score"
+    actions = dialogue.handle(Chose("8"))
+    assert [e.outcome for e in ends(actions)] == ["emergency"]
+    assert dialogue.result is not None
+    assert dialogue.result.red_flags == ("sudden_severe_pain",)
+
+
+def test_a_whole_session_ends_with_the_result(locale: Locale) -> None:
+    content = locale.content
+    dialogue, _ = started(locale)
+    last: list[Action] = []
+    for _ in range(40):
+        if dialogue.finished:
+            break
+        last = touch(dialogue)
+    assert dialogue.outcome == "finished"
+    assert [e.outcome for e in ends(last)] == ["finished"]
+    assert alerts(last) == []
+    result = dialogue.result
+    assert result is not None and result.level == "self_care"
+    assert [r.id for r in result.rules] == ["short_mild_overuse"]
+    said = spoken(last)
+    assert said[:2] == [content.messages.say("result_intro"), content.messages.levels["self_care"]]
+    assert content.messages.say("disclaimer") in said
+    assert said[-1] == content.messages.say("finished")
+    assert Show(None, "Home care: " + content.messages.levels["self_care"]) in last
+    assert dialogue.questions_asked <= content.max_questions + 5
+
+
+def test_result_is_repeated_after_the_end(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    first = dialogue.handle(Heard("yes"))
+    again = dialogue.handle(Command("repeat"))
+    # the same words and screen, without alerting staff a second time
+    assert again == [a for a in first if not isinstance(a, Alert)]
+    assert dialogue.outcome == "emergency"
+
+
+def test_start_over_after_the_end(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("yes"))
+    assert dialogue.handle(Command("start_over")) == [
+        Say(locale.content.messages.say("start_over")),
+        *asks([], locale.content, FIRST),
+    ]
+    assert not dialogue.finished
+    assert dialogue.result is None
+    assert dialogue.answers == {}
+    assert dialogue.handle(Heard("no")) == asks([], locale.content, SECOND)
+
+
+def test_a_finished_dialogue_ignores_answers(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("yes"))
+    assert dialogue.handle(Heard("no")) == []
+    assert dialogue.handle(Chose("no")) == []
+    assert dialogue.handle(NoInput()) == []
+    assert dialogue.handle(NoMatch()) == []
+    assert dialogue.handle(Command("back")) == []
+    assert dialogue.answers == {FIRST: "yes"}
+
+
+def test_stop_after_the_end_keeps_the_result(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("yes"))
+    result = dialogue.result
+    actions = dialogue.handle(Command("stop"))
+    assert actions == [Say(locale.content.messages.say("stopped")), End("stopped", result)]
+    assert dialogue.outcome == "emergency"
+
+
+@pytest.mark.parametrize(("said", "command"), [("repeat", "repeat"), ("could you say that again", "repeat")])
+def test_spoken_repeat_after_the_end_repeats_the_result(locale: Locale, said: str, command: str) -> None:
+    """The last words are "Say repeat to hear this again, or start over": saying it must work."""
+    spoken_to, _ = started(locale)
+    commanded, _ = started(locale)
+    spoken_to.handle(Heard("yes"))
+    commanded.handle(Heard("yes"))
+    assert spoken_to.handle(Heard(said)) == commanded.handle(Command(command)) != []
+
+
+def test_spoken_start_over_after_the_end(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("yes"))
+    assert dialogue.handle(Heard("start over")) == [
+        Say(locale.content.messages.say("start_over")),
+        *asks([], locale.content, FIRST),
+    ]
