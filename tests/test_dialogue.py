@@ -76,7 +76,7 @@ def question_text(content: Content, question_id: str) -> str:
     return content.question(question_id).text
 
 
-def asks(actions: Sequence[Action], content: Content, question_id: str) -> list[Action]:
+def asks(content: Content, question_id: str) -> list[Action]:
     """The two actions that ask a question: say it, show it."""
     question = content.question(question_id)
     choices = {
@@ -122,13 +122,13 @@ def test_start_welcomes_and_asks_the_first_question(locale: Locale) -> None:
     assert actions == [
         Say(content.messages.say("welcome")),
         Say(content.messages.say("disclaimer")),
-        *asks([], content, FIRST),
+        *asks(content, FIRST),
     ]
 
 
 def test_an_answer_moves_to_the_next_question(locale: Locale) -> None:
     dialogue, _ = started(locale)
-    assert dialogue.handle(Heard("no")) == asks([], locale.content, SECOND)
+    assert dialogue.handle(Heard("no")) == asks(locale.content, SECOND)
     assert dialogue.answers == {FIRST: "no"}
     assert dialogue.questions_asked == 1
     assert [(t.question, t.answer) for t in dialogue.transcript] == [(question_text(locale.content, FIRST), "no")]
@@ -139,7 +139,7 @@ def test_an_answer_moves_to_the_next_question(locale: Locale) -> None:
 
 def test_repeat(locale: Locale) -> None:
     dialogue, _ = started(locale)
-    assert dialogue.handle(Command("repeat")) == asks([], locale.content, FIRST)
+    assert dialogue.handle(Command("repeat")) == asks(locale.content, FIRST)
     assert dialogue.answers == {}
 
 
@@ -147,7 +147,7 @@ def test_back_at_the_first_question(locale: Locale) -> None:
     dialogue, _ = started(locale)
     assert dialogue.handle(Command("back")) == [
         Say(locale.content.messages.say("first_question")),
-        *asks([], locale.content, FIRST),
+        *asks(locale.content, FIRST),
     ]
     assert dialogue.current is not None and dialogue.current.id == FIRST
 
@@ -157,11 +157,11 @@ def test_back_forgets_the_last_answer(locale: Locale) -> None:
     dialogue.handle(Heard("no"))
     dialogue.handle(Heard("no"))
     assert dialogue.current is not None and dialogue.current.id == "stroke_signs"
-    assert dialogue.handle(Command("back")) == asks([], locale.content, SECOND)
+    assert dialogue.handle(Command("back")) == asks(locale.content, SECOND)
     assert dialogue.answers == {FIRST: "no"}
     assert dialogue.questions_asked == 1
     assert len(dialogue.transcript) == 1
-    assert dialogue.handle(Command("back")) == asks([], locale.content, FIRST)
+    assert dialogue.handle(Command("back")) == asks(locale.content, FIRST)
     assert dialogue.answers == {}
 
 
@@ -172,7 +172,7 @@ def test_help(locale: Locale) -> None:
         Say(locale.content.question(FIRST).help),
         Say(messages.say("help_examples", examples="yes, no, i don't know")),
         Say(messages.say("commands_help")),
-        *asks([], locale.content, FIRST),
+        *asks(locale.content, FIRST),
     ]
 
 
@@ -182,7 +182,7 @@ def test_start_over(locale: Locale) -> None:
     dialogue.handle(Heard("no"))
     assert dialogue.handle(Command("start_over")) == [
         Say(locale.content.messages.say("start_over")),
-        *asks([], locale.content, FIRST),
+        *asks(locale.content, FIRST),
     ]
     assert dialogue.answers == {}
     assert dialogue.transcript == []
@@ -205,7 +205,7 @@ def test_slower_and_louder(locale: Locale, name: str, message: str) -> None:
     assert dialogue.handle(Command(name)) == [
         Adjust(name),
         Say(locale.content.messages.say(message)),
-        *asks([], locale.content, FIRST),
+        *asks(locale.content, FIRST),
     ]
 
 
@@ -240,7 +240,7 @@ def test_commands_spoken_inside_a_sentence(locale: Locale, said: str, command: s
 
 def test_spoken_repeat_is_not_an_answer(locale: Locale) -> None:
     dialogue, _ = started(locale)
-    assert dialogue.handle(Heard("could you repeat that")) == asks([], locale.content, FIRST)
+    assert dialogue.handle(Heard("could you repeat that")) == asks(locale.content, FIRST)
     assert dialogue.answers == {}
 
 
@@ -253,7 +253,7 @@ def test_reprompts_count_up_and_offer_staff_once(locale: Locale, event: NoInput 
     messages = content.messages
     question = content.question(FIRST)
     dialogue, _ = started(locale)
-    ask = asks([], content, FIRST)
+    ask = asks(content, FIRST)
     # 1st: the question again
     assert dialogue.handle(event) == [Say(messages.say(key)), *ask]
     # 2nd: the rephrase
@@ -275,12 +275,12 @@ def test_gibberish_is_a_no_match(locale: Locale) -> None:
     dialogue, _ = started(locale)
     assert dialogue.handle(Heard("purple elephant")) == [
         Say(locale.content.messages.say("no_match")),
-        *asks([], locale.content, FIRST),
+        *asks(locale.content, FIRST),
     ]
     assert dialogue.handle(Heard("hmm maybe")) == [
         Say(locale.content.messages.say("no_match")),
         Say(locale.content.question(FIRST).rephrase, "question"),
-        asks([], locale.content, FIRST)[1],
+        asks(locale.content, FIRST)[1],
     ]
 
 
@@ -300,7 +300,7 @@ def test_reprompt_counters_reset_on_the_next_question(locale: Locale) -> None:
         dialogue.handle(NoMatch())
     dialogue.handle(Heard("no"))
     messages = locale.content.messages
-    ask = asks([], locale.content, SECOND)
+    ask = asks(locale.content, SECOND)
     assert dialogue.handle(NoInput()) == [Say(messages.say("no_input")), *ask]
     assert dialogue.handle(NoMatch()) == [Say(messages.say("no_match")), *ask]
     for _ in range(2):
@@ -326,7 +326,7 @@ def test_hedged_answer_is_confirmed_then_accepted(locale: Locale) -> None:
     assert dialogue.handle(Heard("I don't think so")) == [confirm]
     assert dialogue.confirming
     assert dialogue.answers == {}
-    assert dialogue.handle(Heard("yes")) == asks([], locale.content, SECOND)
+    assert dialogue.handle(Heard("yes")) == asks(locale.content, SECOND)
     assert dialogue.answers == {FIRST: "no"}
     assert not dialogue.confirming
 
@@ -345,17 +345,35 @@ def test_confirmation_refused_asks_again(locale: Locale) -> None:
     dialogue.handle(Heard("I think so"))
     assert dialogue.handle(Heard("no")) == [
         Say(locale.content.messages.say("confirm_retry")),
-        *asks([], locale.content, FIRST),
+        *asks(locale.content, FIRST),
     ]
     assert dialogue.answers == {}
     assert not dialogue.confirming
-    assert dialogue.handle(Heard("no")) == asks([], locale.content, SECOND)
+    assert dialogue.handle(Heard("no")) == asks(locale.content, SECOND)
+
+
+def test_refused_confirmations_escalate_like_no_match(locale: Locale) -> None:
+    """A refused read-back counts as not understood: the next trouble rephrases, then lists, then offers staff."""
+    content = locale.content
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("I think so"))
+    dialogue.handle(Heard("no"))  # 1st: "let us try that question again"
+    dialogue.handle(Heard("I think so"))
+    assert dialogue.handle(Heard("no")) == [
+        Say(content.messages.say("no_match")),
+        Say(content.question(FIRST).rephrase, "question"),
+        asks(content, FIRST)[1],
+    ]
+    assert dialogue.handle(NoMatch())[0] == Say("You can say: yes, no, i don't know.")
+    dialogue.handle(Heard("I think so"))
+    assert alerts(dialogue.handle(Heard("no"))) == [Alert("assist")]
+    assert dialogue.answers == {}
 
 
 def test_confirmation_by_touch(locale: Locale) -> None:
     dialogue, _ = started(locale)
     dialogue.handle(Heard("I don't think so"))
-    assert dialogue.handle(Chose("yes")) == asks([], locale.content, SECOND)
+    assert dialogue.handle(Chose("yes")) == asks(locale.content, SECOND)
     assert dialogue.answers == {FIRST: "no"}
 
 
@@ -383,7 +401,7 @@ def test_low_confidence_on_a_safety_question_is_confirmed(locale: Locale) -> Non
 
 def test_high_confidence_on_a_safety_question_is_not_confirmed(locale: Locale) -> None:
     dialogue, _ = started(locale)
-    assert dialogue.handle(Heard("no", confidence=0.95)) == asks([], locale.content, SECOND)
+    assert dialogue.handle(Heard("no", confidence=0.95)) == asks(locale.content, SECOND)
 
 
 def test_same_confidence_on_an_ordinary_question_is_not_confirmed(locale: Locale) -> None:
@@ -441,7 +459,7 @@ def test_pain_at_the_ends_of_the_scale_is_confirmed(
 
 def test_chose_an_answer_by_touch(locale: Locale) -> None:
     dialogue, _ = started(locale)
-    assert dialogue.handle(Chose("no")) == asks([], locale.content, SECOND)
+    assert dialogue.handle(Chose("no")) == asks(locale.content, SECOND)
     assert [(t.question, t.answer) for t in dialogue.transcript] == [(question_text(locale.content, FIRST), "no")]
 
 
@@ -449,7 +467,7 @@ def test_chose_a_value_the_question_cannot_take(locale: Locale) -> None:
     dialogue, _ = started(locale)
     assert dialogue.handle(Chose("left")) == [
         Say(locale.content.messages.say("no_match")),
-        *asks([], locale.content, FIRST),
+        *asks(locale.content, FIRST),
     ]
     assert dialogue.answers == {}
 
@@ -541,12 +559,12 @@ def test_start_over_after_the_end(locale: Locale) -> None:
     dialogue.handle(Heard("yes"))
     assert dialogue.handle(Command("start_over")) == [
         Say(locale.content.messages.say("start_over")),
-        *asks([], locale.content, FIRST),
+        *asks(locale.content, FIRST),
     ]
     assert not dialogue.finished
     assert dialogue.result is None
     assert dialogue.answers == {}
-    assert dialogue.handle(Heard("no")) == asks([], locale.content, SECOND)
+    assert dialogue.handle(Heard("no")) == asks(locale.content, SECOND)
 
 
 def test_a_finished_dialogue_ignores_answers(locale: Locale) -> None:
@@ -584,5 +602,5 @@ def test_spoken_start_over_after_the_end(locale: Locale) -> None:
     dialogue.handle(Heard("yes"))
     assert dialogue.handle(Heard("start over")) == [
         Say(locale.content.messages.say("start_over")),
-        *asks([], locale.content, FIRST),
+        *asks(locale.content, FIRST),
     ]

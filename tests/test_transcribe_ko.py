@@ -34,8 +34,13 @@ pytestmark = pytest.mark.audio
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = {
-    "다시 한번": "repeat", "이전 질문": "back", "도와줘": "help", "처음부터 다시": "start_over",
-    "멈춰": "stop", "천천히": "slower", "소리 크게": "louder",
+    "다시 한번": "repeat",
+    "이전 질문": "back",
+    "도와줘": "help",
+    "처음부터 다시": "start_over",
+    "멈춰": "stop",
+    "천천히": "slower",
+    "소리 크게": "louder",
 }
 FLOOR = 0.8
 
@@ -91,7 +96,10 @@ def test_transcribe_command_any_rate_and_channels(tmp_path: Path) -> None:
     subprocess.run(["sox", str(mono), "-r", "44100", "-c", "2", str(stereo)], check=True)
     done = subprocess.run(
         [sys.executable, "-m", "voice_triage", "transcribe", "--lang", "ko", "--type", "side", str(stereo), "--json"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -106,7 +114,10 @@ def test_transcribe_unreadable_file(tmp_path: Path) -> None:
     bad.write_text("not audio")
     done = subprocess.run(
         [sys.executable, "-m", "voice_triage", "transcribe", "--lang", "ko", str(bad)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert done.returncode == 2
     assert "could not be read as audio" in done.stderr

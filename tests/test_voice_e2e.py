@@ -32,10 +32,21 @@ SESSION_TIMEOUT_S = 300
 
 EMERGENCY: dict[str, Value] = {"stroke_signs": "yes", "sudden_onset": "yes", "bladder_bowel_control_loss": "no"}
 SELF_CARE: dict[str, Value] = {
-    "overuse_or_strain": "yes", "inactive_lifestyle": "yes", "pain_score": 2, "duration_days": 1,
-    "sudden_onset": "no", "getting_worse": "no", "injury": "no", "numbness_tingling": "no",
-    "bladder_bowel_control_loss": "no", "saddle_numbness": "no", "stroke_signs": "no", "fever_chills": "no",
-    "weight_loss": "no", "cannot_bear_weight": "no", "side": "both",
+    "overuse_or_strain": "yes",
+    "inactive_lifestyle": "yes",
+    "pain_score": 2,
+    "duration_days": 1,
+    "sudden_onset": "no",
+    "getting_worse": "no",
+    "injury": "no",
+    "numbness_tingling": "no",
+    "bladder_bowel_control_loss": "no",
+    "saddle_numbness": "no",
+    "stroke_signs": "no",
+    "fever_chills": "no",
+    "weight_loss": "no",
+    "cannot_bear_weight": "no",
+    "side": "both",
 }
 
 
@@ -58,7 +69,11 @@ def run_spoken_session(facts: Mapping[str, Value], env: dict[str, str], tmp: Pat
     confirm_prefix = content.messages.text["confirm"].split("{")[0]
     kiosk = subprocess.Popen(
         [sys.executable, "-m", "voice_triage", "run", "--lang", "ko", "--rate", "190", "--no-input-timeout", "15"],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines: queue.Queue[str | None] = queue.Queue()
 

@@ -118,14 +118,23 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
         return 0
     rows = sorted(report["results"], key=lambda r: (not r["under_triaged"], r["level_ok"], r["id"]))
-    print(f"{'id':<10}{'level':<11}{'expected':<11}{'ok':<4}{'top 3 causes':<60}{'cause':<6}{'asked':>5}", file=out)
+    table = [("id", "level", "expected", "ok", "top 3 causes", "cause", "asked")]
     for r in rows:
         flag = "UNDER" if r["under_triaged"] else ("yes" if r["level_ok"] else "no")
-        print(
-            f"{r['id']:<10}{r['level']:<11}{r['expected']!s:<11}{flag:<4}"
-            f"{', '.join(r['causes']):<60}{'yes' if r['cause_ok'] else 'no':<6}{r['questions_asked']:>5}",
-            file=out,
+        table.append(
+            (
+                r["id"],
+                r["level"],
+                str(r["expected"]),
+                flag,
+                ", ".join(r["causes"]),
+                "yes" if r["cause_ok"] else "no",
+                str(r["questions_asked"]),
+            )
         )
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
     s = report["summary"]
     print(
         f"\n{s['vignettes']} vignettes: level acceptable {s['level_ok']}, cause in top 3 {s['cause_in_top3']}, "
@@ -139,7 +148,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_interpret(args: argparse.Namespace, out: TextIO) -> int:
     locale_grammar = load_grammar(GRAMMAR_ROOT / args.lang)
     if not args.batch:
-        if args.text is None:
+        if not args.text:
             print("interpret: give the TEXT to interpret, or --batch", file=sys.stderr)
             return EXIT_BAD_INPUT
         meaning = interpret(" ".join(args.text), AnswerType(args.type), locale_grammar)

@@ -147,6 +147,8 @@ class _Checker:
     ) -> LineDict | None:
         """Check keys and value types of a mapping; None if it is not one."""
         optional = optional or {}
+        if node is _UNREADABLE:
+            return None  # reported once already, by _read
         if not isinstance(node, LineDict):
             self.add(at, f"{what} must be a mapping")
             return None
@@ -199,12 +201,15 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
 
 
+_UNREADABLE = object()  # a file already reported as missing or broken
+
+
 def _read(directory: Path, name: str, check: _Checker) -> Any:
     try:
         return load_file(directory / name)
     except ContentError as exc:
         check.problems.extend(exc.problems)
-        return None
+        return _UNREADABLE
 
 
 def _duplicate_ids(items: list[tuple[str, tuple[str, int]]], what: str, check: _Checker) -> None:

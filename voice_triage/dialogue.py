@@ -12,11 +12,12 @@ the valid answers, and from the 4th on staff are offered (and alerted once).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .content import Content, Question
-from .contract import UNKNOWN, AnswerType, Value
+from .contract import UNKNOWN, AnswerType, Value, valid_value
 from .engine import Result, emergency, triage
 from .grammar import COMMANDS, Grammar
 from .relevance import matters_for_causes, matters_for_level
@@ -159,7 +160,12 @@ class Dialogue:
         if isinstance(event, Command):
             return self._command(event.name)
         if self.finished:
-            return []  # only commands (repeat, start over) mean anything now
+            # only commands (repeat, start over, stop) mean anything now
+            if isinstance(event, Heard):
+                command = interpret(event.text, AnswerType.YES_NO, self.grammar).command
+                if command is not None:
+                    return self._command(command)
+            return []
         if isinstance(event, NoInput):
             self._no_input += 1
             return self._reprompt("no_input", self._no_input)
@@ -227,12 +233,11 @@ class Dialogue:
         assert self.current is not None
         if self._pending is not None:  # a touch on yes/no answers the confirmation
             return self._confirming(str(value))
-        if value not in CHOICES[self.current.type] and not (
-            self.current.type is AnswerType.NUMBER and isinstance(value, int | float) and value >= 0
-        ):
+        if self.current.type in (AnswerType.SCALE_0_10, AnswerType.NUMBER) and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = float(value) if "." in value else int(value)  # a key or button gives text
+        if not valid_value(self.current.type, value):
             return self._no_match_event()
-        if self.current.type is AnswerType.SCALE_0_10 and value != UNKNOWN:
-            value = int(value)
         return self._accept(value, self._words(value))
 
     def _needs_confirmation(self, meaning: Interpretation, confidence: float) -> bool:
@@ -312,9 +317,16 @@ class Dialogue:
             return []
         question = self.current
         assert question is not None
+        if self._pending is not None and name in ("repeat", "help", "slower", "louder"):
+            # keep the heard answer waiting for its yes or no
+            confirm = Say(messages.say("confirm", answer=self._words(self._pending[0])), "question")
+            if name == "repeat":
+                return [confirm]
+            if name == "help":
+                choices = ", ".join(self.grammar.examples(AnswerType.YES_NO))
+                return [Say(messages.say("list_answers", choices=choices)), confirm]
+            return [Adjust(name), Say(messages.say(name)), confirm]
         if name == "repeat":
-            if self._pending is not None:
-                return [Say(messages.say("confirm", answer=self._words(self._pending[0])), "question")]
             return self._ask(question)
         if name == "back":
             if not self._asked:

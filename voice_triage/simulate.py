@@ -136,7 +136,10 @@ def load_vignettes(path: Path, content: Content) -> list[Vignette]:
             problems.append(Problem(*at, "a vignette must be a mapping with an 'id'"))
             continue
         facts = _facts(node.get("facts"), content, problems, where(node, "facts"))
-        expect = node.get("expect", {})
+        expect = node.get("expect")
+        if expect is None:
+            expect = LineDict()
+            expect.path, expect.line, expect.key_lines = node.path, node.line, {}
         if not isinstance(expect, LineDict):
             problems.append(Problem(*where(node, "expect"), "'expect' must be a mapping"))
             continue

@@ -125,13 +125,12 @@ def _wait_for_wav(path: Path, synth: Synthesizer) -> tuple[bytes, int]:
     """The frames and channel count of a WAV file once it has been completely written."""
     deadline = time.monotonic() + RENDER_WAIT_S
     while True:
-        with contextlib.suppress(OSError, EOFError, wave.Error):
-            with wave.open(str(path), "rb") as wav:
-                count, width, channels = wav.getnframes(), wav.getsampwidth(), wav.getnchannels()
-                frames = wav.readframes(count)
-                if count > 0 and len(frames) == count * width * channels:
-                    synth.sample_rate = wav.getframerate()
-                    return frames, channels
+        with contextlib.suppress(OSError, EOFError, wave.Error), wave.open(str(path), "rb") as wav:
+            count, width, channels = wav.getnframes(), wav.getsampwidth(), wav.getnchannels()
+            frames = wav.readframes(count)
+            if count > 0 and len(frames) == count * width * channels:
+                synth.sample_rate = wav.getframerate()
+                return frames, channels
         if time.monotonic() > deadline:
             raise SpeechOutputError("The speech engine produced no audio for a sentence; it is shown on screen.")
         time.sleep(0.01)
