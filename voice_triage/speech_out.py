@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 RATE_STEP = 0.8  # "slower" multiplies the words-per-minute by this
 VOLUME_STEP = 1.4  # "louder" multiplies the volume by this
 MAX_VOLUME = 4.0
-RENDER_WAIT_S = 5.0
+RENDER_WAIT_S = 2.0
+RENDER_TRIES = 3
 
 
 class SpeechOutputError(Exception):
@@ -101,7 +102,6 @@ class Synthesizer:
     def _render(self, text: str) -> np.ndarray:
         if not text.strip():
             return np.zeros(0, dtype=np.float32)
-        path = Path(self._dir.name) / "prompt.wav"
         engine = self._engine
         if self.settings.voice:
             engine.setProperty("voice", self.settings.voice)
@@ -109,11 +109,20 @@ class Synthesizer:
         # One save_to_file per runAndWait.  pyttsx3 2.99 may return from
         # runAndWait before espeak has finished and write the file (and print
         # "Audio saved to ...") a moment later, from its own thread: wait for it.
-        path.unlink(missing_ok=True)
-        with contextlib.redirect_stdout(io.StringIO()):
-            engine.save_to_file(text, str(path))
-            engine.runAndWait()
-            frames, channels = _wait_for_wav(path, self)
+        # About one sentence in a few hundred is never written at all: try again.
+        for attempt in range(1, RENDER_TRIES + 1):
+            path = Path(self._dir.name) / f"prompt-{attempt}.wav"
+            path.unlink(missing_ok=True)
+            with contextlib.redirect_stdout(io.StringIO()):
+                engine.save_to_file(text, str(path))
+                engine.runAndWait()
+                written = _wait_for_wav(path, self)
+            if written is not None:
+                break
+            log.info("pyttsx3 wrote no audio (attempt %d)", attempt)
+        else:
+            raise SpeechOutputError("The speech engine produced no audio for a sentence; it is shown on screen.")
+        frames, channels = written
         path.unlink(missing_ok=True)
         samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
         if channels > 1:
@@ -121,7 +130,7 @@ class Synthesizer:
         return samples
 
 
-def _wait_for_wav(path: Path, synth: Synthesizer) -> tuple[bytes, int]:
+def _wait_for_wav(path: Path, synth: Synthesizer) -> tuple[bytes, int] | None:
     """The frames and channel count of a WAV file once it has been completely written."""
     deadline = time.monotonic() + RENDER_WAIT_S
     while True:
@@ -132,7 +141,7 @@ def _wait_for_wav(path: Path, synth: Synthesizer) -> tuple[bytes, int]:
                 synth.sample_rate = wav.getframerate()
                 return frames, channels
         if time.monotonic() > deadline:
-            raise SpeechOutputError("The speech engine produced no audio for a sentence; it is shown on screen.")
+            return None
         time.sleep(0.01)
 
 
