@@ -26,31 +26,9 @@ def synthesise(text: str, voice: str, rate: int, sample_rate: int = 16000) -> np
 def noise(kind: str, samples: int, sample_rate: int = 16000, seed: int = 1) -> np.ndarray:
     """sox-generated noise (``pinknoise``, ``brownnoise``, ``whitenoise``) as float32."""
     seconds = samples / sample_rate + 0.1
-    raw = subprocess.run(
-        [
-            "sox",
-            "-n",
-            "-r",
-            str(sample_rate),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            "-t",
-            "raw",
-            "-",
-            "synth",
-            f"{seconds:.3f}",
-            kind,
-            "vol",
-            "0.5",
-            "repeatable" if seed else "",
-        ],
-        check=True,
-        capture_output=True,
-    ).stdout
+    command = ["sox", *(["-R"] if seed else []), "-n", "-r", str(sample_rate), "-c", "1", "-b", "16"]
+    command += ["-e", "signed-integer", "-t", "raw", "-", "synth", f"{seconds:.3f}", kind, "vol", "0.5"]
+    raw = subprocess.run(command, check=True, capture_output=True).stdout
     return np.frombuffer(raw, dtype="<i2").astype(np.float32)[:samples] / 32768.0
 
 

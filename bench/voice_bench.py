@@ -212,29 +212,30 @@ def spoken_sessions(turns_wanted: int, env: dict[str, str]) -> dict[str, object]
     }
 
 
-def memory(turns: int) -> dict[str, object]:
-    """RSS: before and after loading the model, steady state, growth over many turns."""
+def model_alone() -> dict[str, float]:
+    """RSS of a process that only loads the model: total, and the load's own increase."""
     import vosk
 
     vosk.SetLogLevel(-1)
+    before = rss_mb()
+    vosk.Model(str(find_model("ko")))
+    return {"process_mb": round(rss_mb(), 1), "load_delta_mb": round(rss_mb() - before, 1)}
+
+
+def memory(turns: int) -> dict[str, object]:
+    """RSS of the kiosk's speech parts at steady state, and growth over many turns."""
     from voice_triage.asr import Recognizer
     from voice_triage.dialogue import Dialogue, Heard
     from voice_triage.speech_out import Synthesizer, VoiceSettings
     from voice_triage.voice import static_texts
 
-    gc.collect()
-    before = rss_mb()
-    model_dir = find_model("ko")
-    model = vosk.Model(str(model_dir))
-    model_own = rss_mb() - before
-    del model
-    gc.collect()
     locale = load_locale("ko")
-    recognizer = Recognizer(model_dir, locale.grammar)
+    recognizer = Recognizer(find_model("ko"), locale.grammar)
     synth = Synthesizer("ko", VoiceSettings())
     synth.prerender(static_texts(locale.content))
     answers = {kind: synthesise(table["unknown"], "ko", 150).tobytes() for kind, table in KO_SAY.items()}
     dialogue = Dialogue(locale.content, locale.grammar)
+    dialogue.start()
 
     def turn() -> None:
         if dialogue.finished:
@@ -253,15 +254,25 @@ def memory(turns: int) -> dict[str, object]:
     for _ in range(turns):
         turn()
     gc.collect()
-    after = rss_mb()
     return {
-        "rss_before_model_mb": round(before, 1),
-        "model_own_mb": round(model_own, 1),
         "steady_state_mb": round(steady, 1),
-        "steady_minus_model_mb": round(steady - before - model_own, 1),
+        "prompt_cache_mb": round(synth.cache_bytes / 1e6, 1),
         "turns": turns,
-        "growth_mb": round(after - steady, 2),
+        "growth_mb": round(rss_mb() - steady, 2),
     }
+
+
+def _child(call: str) -> dict[str, object]:
+    """Run ``bench.voice_bench.<call>`` in a fresh process; its JSON result."""
+    out = subprocess.run(
+        [sys.executable, "-c", f"import bench.voice_bench as b, json; print(json.dumps(b.{call}))"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> int:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .contract import AnswerType
 from .grammar import Grammar, tokenize
@@ -43,62 +43,68 @@ class Hearing:
         return not self.text
 
 
-def _read_string(data: bytes, at: int) -> tuple[str, int]:
-    (size,) = struct.unpack_from("<i", data, at)
-    start = at + 4
-    return data[start : start + size].decode("utf-8"), start + size
+def _read_int(stream: BinaryIO, fmt: str) -> int:
+    size = struct.calcsize(fmt)
+    data = stream.read(size)
+    if len(data) != size:
+        raise ValueError("truncated OpenFst file")
+    return int(struct.unpack(fmt, data)[0])
 
 
-def _read_symbols(data: bytes, at: int) -> tuple[set[str], int]:
-    (magic,) = struct.unpack_from("<i", data, at)
-    if magic != 2125658996:
+def _read_string(stream: BinaryIO) -> str:
+    return stream.read(_read_int(stream, "<i")).decode("utf-8")
+
+
+def _symbols(stream: BinaryIO, keep: Callable[[str], bool]) -> set[str]:
+    """Read one OpenFst symbol table, keeping only the symbols ``keep`` accepts."""
+    if _read_int(stream, "<i") != 2125658996:
         raise ValueError("not an OpenFst symbol table")
-    _, at = _read_string(data, at + 4)  # name
-    (size,) = struct.unpack_from("<q", data, at + 8)  # after "available key"
-    at += 16
-    words: set[str] = set()
-    for _ in range(size):
-        word, at = _read_string(data, at)
-        words.add(word)
-        at += 8
-    return words, at
+    _read_string(stream)  # name
+    _read_int(stream, "<q")  # available key
+    kept: set[str] = set()
+    for _ in range(_read_int(stream, "<q")):
+        symbol = _read_string(stream)
+        stream.read(8)  # key
+        if keep(symbol):
+            kept.add(symbol)
+    return kept
 
 
-def fst_output_words(path: Path) -> set[str]:
-    """The output symbol table embedded in an OpenFst binary (models without words.txt)."""
-    data = path.read_bytes()
-    (magic,) = struct.unpack_from("<i", data, 0)
-    if magic != 2125659606:
-        raise ValueError(f"{path} is not an OpenFst file")
-    _, at = _read_string(data, 4)  # fst type
-    _, at = _read_string(data, at)  # arc type
-    _version, flags = struct.unpack_from("<ii", data, at)
-    at += 8 + 32  # properties, start, number of states, number of arcs
-    if flags & 1:
-        _, at = _read_symbols(data, at)
-    if not flags & 2:
-        raise ValueError(f"{path} has no output symbols")
-    words, _ = _read_symbols(data, at)
-    return words
+def fst_output_words(path: Path, wanted: set[str]) -> set[str]:
+    """Which of ``wanted`` are in an OpenFst binary's output symbols, read as a stream."""
+    with path.open("rb") as stream:
+        if _read_int(stream, "<i") != 2125659606:
+            raise ValueError(f"{path} is not an OpenFst file")
+        _read_string(stream)  # fst type
+        _read_string(stream)  # arc type
+        _read_int(stream, "<i")  # version
+        flags = _read_int(stream, "<i")
+        stream.read(32)  # properties, start, number of states, number of arcs
+        if flags & 1:
+            _symbols(stream, lambda _: False)
+        if not flags & 2:
+            raise ValueError(f"{path} has no output symbols")
+        return _symbols(stream, wanted.__contains__)
 
 
-def model_vocabulary(model_dir: Path) -> set[str] | None:
-    """The words a model can recognise, or None if it does not say."""
+def known_words(model_dir: Path, wanted: set[str]) -> set[str] | None:
+    """Which of ``wanted`` the model can recognise, or None if the model does not say."""
     words_txt = model_dir / "graph" / "words.txt"
     if words_txt.exists():
-        return {line.split()[0] for line in words_txt.read_text(encoding="utf-8").splitlines() if line.strip()}
+        with words_txt.open(encoding="utf-8") as lines:
+            return {word for line in lines if (word := line.split(" ", 1)[0].strip()) in wanted}
     gr = model_dir / "graph" / "Gr.fst"
     if gr.exists():
         try:
-            return fst_output_words(gr)
-        except (ValueError, struct.error, OSError):
+            return fst_output_words(gr, wanted)
+        except (ValueError, OSError):
             return None
     return None
 
 
-def out_of_vocabulary(phrases: Iterable[str], vocabulary: set[str]) -> list[str]:
+def out_of_vocabulary(phrases: Iterable[str], known: set[str]) -> list[str]:
     """Phrases with a word the model does not know (vosk would drop them silently)."""
-    return [p for p in phrases if any(word not in vocabulary for word in p.split())]
+    return [p for p in phrases if any(word not in known for word in p.split())]
 
 
 class Recognizer:
@@ -117,16 +123,19 @@ class Recognizer:
                 "run `voice-triage models verify`, then `voice-triage models download NAME`."
             ) from None
         self.sample_rate = sample_rate or _model_rate(model_dir)
-        vocabulary = model_vocabulary(model_dir)
-        self.vocabulary = vocabulary
-        garbage = [w for w in GARBAGE_WORDS if vocabulary is None or w in vocabulary][:1]
+        wanted = {word for t in AnswerType for p in grammar.phrases(t) for word in p.split()} | set(GARBAGE_WORDS)
+        known = known_words(model_dir, wanted)
+        garbage = [w for w in GARBAGE_WORDS if known is None or w in known][:1]
         self.garbage = garbage[0] if garbage else None
+        self.unknown_phrases: list[str] = []  # phrases vosk could never return with this model
         self._phrases: dict[AnswerType, set[str]] = {}
         self._recognizers: dict[AnswerType, Any] = {}
         for answer_type in AnswerType:
             phrases = grammar.phrases(answer_type)
-            if vocabulary is not None:
-                phrases = [p for p in phrases if p not in out_of_vocabulary([p], vocabulary)]
+            if known is not None:
+                missing = out_of_vocabulary(phrases, known)
+                self.unknown_phrases += missing
+                phrases = [p for p in phrases if p not in missing]
             self._phrases[answer_type] = set(phrases)
             recognizer = vosk.KaldiRecognizer(
                 self._model, self.sample_rate, json.dumps([*phrases, *garbage], ensure_ascii=False)

@@ -30,12 +30,17 @@ log = logging.getLogger(__name__)
 RATE_STEP = 0.8  # "slower" multiplies the words-per-minute by this
 VOLUME_STEP = 1.4  # "louder" multiplies the volume by this
 MAX_VOLUME = 4.0
+CACHE_RATE = 16000
 RENDER_WAIT_S = 2.0
 RENDER_TRIES = 3
 
 
 class SpeechOutputError(Exception):
     """No speech engine or no loudspeaker: str() is one sentence."""
+
+
+class LoudspeakerLost(SpeechOutputError):
+    """The output stream stopped playing (the device or audio server went away)."""
 
 
 @dataclass
@@ -78,18 +83,22 @@ class Synthesizer:
             settings.voice = pick_voice(self._engine.getProperty("voices"), lang)
         self._lock = threading.Lock()
         self._dir = tempfile.TemporaryDirectory(prefix="voice-triage-tts-")
-        self.sample_rate = 22050
+        # Prompts are kept as 16-bit samples at 16 kHz (espeak-ng speech has
+        # nothing above 8 kHz worth keeping): a quarter of float32 at 22 kHz.
+        self.sample_rate = CACHE_RATE
+        self._engine_rate = 22050
         self._cache: dict[tuple[str, str | None, int], np.ndarray] = {}
 
     def render(self, text: str) -> np.ndarray:
+        """The text as float32 samples at ``sample_rate``, rendered once."""
         key = (text, self.settings.voice, self.settings.rate)
         cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        with self._lock:
-            samples = self._render(text)
-        self._cache[key] = samples
-        return samples
+        if cached is None:
+            with self._lock:
+                samples = resample(self._render(text), self._engine_rate, CACHE_RATE)
+            cached = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+            self._cache[key] = cached
+        return cached.astype(np.float32) / 32768.0
 
     def prerender(self, texts: Iterable[str]) -> None:
         for text in texts:
@@ -98,6 +107,10 @@ class Synthesizer:
 
     def cached(self, text: str) -> bool:
         return (text, self.settings.voice, self.settings.rate) in self._cache
+
+    @property
+    def cache_bytes(self) -> int:
+        return sum(samples.nbytes for samples in self._cache.values())
 
     def _render(self, text: str) -> np.ndarray:
         if not text.strip():
@@ -205,7 +218,9 @@ class Player:
             self.first_sample_at = None
             self.busy_until = float("inf")
             self._finished.clear()
-        self._finished.wait()
+        if not self._finished.wait(timeout=len(samples) / self.sample_rate + 2.0):
+            self.busy_until = 0.0
+            raise LoudspeakerLost("The loudspeaker stopped playing; the rest is shown on screen.")
         time.sleep(max(0.0, self.busy_until - time.monotonic()))
 
     def stop(self) -> None:

@@ -21,7 +21,7 @@ from .contract import AnswerType
 from .dialogue import Action, Adjust, Alert, Command, Dialogue, End, Event, Heard, NoInput, NoMatch, Say, Show
 from .grammar import Grammar
 from .speech_in import Endpointer, ListenSettings, Microphone, MicrophoneError
-from .speech_out import Speaker, SpeechOutputError
+from .speech_out import LoudspeakerLost, Speaker, SpeechOutputError
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,9 @@ class VoiceSession:
             return
         try:
             self.speaker.say(text)
+        except LoudspeakerLost as exc:
+            print(exc, file=sys.stderr)
+            self.speaker = None
         except SpeechOutputError as exc:  # one sentence could not be rendered: it is on screen
             log.warning("speech output: %s", exc)
         except Exception as exc:  # a loudspeaker that fails mid-session: keep going on screen
