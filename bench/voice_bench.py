@@ -152,6 +152,7 @@ def spoken_sessions(turns_wanted: int, env: dict[str, str]) -> dict[str, object]
     plays: list[float] = []
     gaps: list[float] = []
     starts: list[float] = []
+    waits: list[float] = []  # end of speech (endpointer) to the dialogue's decision
     sessions = 0
     try:
         while len(gaps) < turns_wanted and sessions < 6:
@@ -188,6 +189,8 @@ def spoken_sessions(turns_wanted: int, env: dict[str, str]) -> dict[str, object]
             for speech_end, decided, prompt_start in session.timing.history:
                 if decided is not None and prompt_start is not None:
                     starts.append(prompt_start - decided)
+                if decided is not None and speech_end is not None:
+                    waits.append(decided - speech_end)
                 if prompt_start is None:
                     continue
                 # as heard on the microphone: the kiosk's onset, and the patient's last sound before it
@@ -206,6 +209,7 @@ def spoken_sessions(turns_wanted: int, env: dict[str, str]) -> dict[str, object]
         "turns": len(gaps),
         "gap_ms_median": round(1000 * statistics.median(gaps)) if gaps else None,
         "gap_ms_p95": round(1000 * pct(gaps, 0.95)) if gaps else None,
+        "speech_end_to_decision_ms_median": round(1000 * statistics.median(waits)) if waits else None,
         "prompt_start_ms_median": round(1000 * statistics.median(starts), 1) if starts else None,
         "prompt_start_ms_p95": round(1000 * pct(starts, 0.95), 1) if starts else None,
         "trailing_silence_ms": ListenSettings().trailing_silence_ms,

@@ -226,7 +226,7 @@ def add_voice_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--volume", type=float, default=1.0, help="speech volume, 1.0 = normal")
     p.add_argument("--input-device", help="microphone (number or name; see `voice-triage devices`)")
     p.add_argument("--output-device", help="loudspeaker (number or name)")
-    p.add_argument("--trailing-silence-ms", type=int, default=700, help="silence that ends an answer (default 700)")
+    p.add_argument("--trailing-silence-ms", type=int, default=500, help="silence that ends an answer (default 500)")
     p.add_argument(
         "--no-input-timeout", type=float, default=10.0, help="seconds of silence before re-asking (default 10)"
     )

@@ -30,7 +30,7 @@ class MicrophoneError(Exception):
 
 @dataclass
 class ListenSettings:
-    trailing_silence_ms: int = 700  # silence that ends an answer
+    trailing_silence_ms: int = 500  # silence that ends an answer
     no_input_timeout_s: float = 10.0  # nothing said by then: a no-input event
     max_answer_s: float = 12.0  # an answer never runs longer than this
     echo_tail_ms: int = 250  # also ignore this long after the kiosk stops speaking
