@@ -64,7 +64,7 @@ class VoiceSession:
         microphone: Microphone | None,
         listen: ListenSettings | None = None,
         out: TextIO = sys.stdout,
-        read_line: Callable[[], str] = input,
+        read_line: Callable[[], str] | None = None,
         on_listen: Callable[[Dialogue], None] | None = None,
     ) -> None:
         self.content = content
@@ -77,7 +77,7 @@ class VoiceSession:
             Endpointer(self.listen_settings, self.microphone.sample_rate) if self.microphone is not None else None
         )
         self.out = out
-        self.read_line = read_line
+        self.read_line = read_line or (lambda: input())  # looked up when called, not at import
         self.on_listen = on_listen
         self.dialogue = Dialogue(content, grammar)
         self.timing = Timing()
