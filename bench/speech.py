@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import subprocess
 import tempfile
 from pathlib import Path
@@ -9,6 +10,21 @@ from pathlib import Path
 import numpy as np
 
 from voice_triage.audiofile import read_pcm16
+
+_LIBC = ctypes.CDLL(None)
+
+
+def reseed_dither(seed: int = 1) -> None:
+    """Make the next decode independent of the ones before it.
+
+    Kaldi (inside vosk) dithers the features with random noise drawn from a
+    generator seeded by libc's ``rand()``, so the same audio can be heard
+    differently depending on how many decodes ran earlier in the process
+    (vosk-api issues #868, #660).  Reseeding libc before each answer gives
+    every answer the dither a fresh process would give it.
+    """
+    _LIBC.srand(seed)
+
 
 VARIANTS = (("ko", 130), ("ko", 175), ("ko+f3", 130), ("ko+f3", 175), ("ko+m3", 130), ("ko+m3", 175))
 

@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.speech import VARIANTS, mix_at_snr, noise, synthesise  # noqa: E402
+from bench.speech import VARIANTS, mix_at_snr, noise, reseed_dither, synthesise  # noqa: E402
 from tests.audio_env import virtual_audio  # noqa: E402
 from tests.spoken_answers import KO_SAY  # noqa: E402
 from voice_triage.cli import load_locale, transcribe  # noqa: E402
@@ -95,6 +95,7 @@ def accuracy_and_rtf(recognizer, grammar) -> dict[str, object]:  # type: ignore[
         for voice, rate in VARIANTS:
             clean = synthesise(phrase, voice, rate)
             for condition, audio in (("clean", clean), ("pink 10 dB", mix_at_snr(clean, pink, 10.0))):
+                reseed_dither()  # every answer decoded as in a fresh process
                 started = time.perf_counter()
                 heard = transcribe(recognizer, grammar, audio.tobytes(), answer_type)
                 if condition == "clean":

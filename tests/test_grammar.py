@@ -282,3 +282,20 @@ def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
 
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     assert problems(write(tmp_path, commands="- repeat\n")) == ["commands.yaml:1: expected a mapping"]
+
+
+def test_recogniser_leaves_out_lone_fillers_that_end_another_phrase() -> None:
+    korean = load_grammar(Path(__file__).resolve().parents[1] / "grammar" / "ko")
+    for answer_type in AnswerType:
+        heard = korean.recogniser_phrases(answer_type)
+        assert "요" in korean.phrases(answer_type)  # still a filler for the parser ("왼쪽 요")
+        assert "요" not in heard  # but never a phrase of its own for the recogniser
+        assert "모르겠어 요" in heard and "음" in heard  # other fillers and the longer phrase stay
+        assert set(heard) <= set(korean.phrases(answer_type))
+
+
+def test_english_recogniser_phrases_are_the_phrases(english: Grammar) -> None:
+    for answer_type in AnswerType:
+        lone = set(english.phrases(answer_type)) - set(english.recogniser_phrases(answer_type))
+        endings = {p.split()[-1] for p in english.phrases(answer_type) if " " in p}
+        assert lone <= endings

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.speech import VARIANTS, synthesise
+from bench.speech import VARIANTS, reseed_dither, synthesise
 from tests.spoken_answers import KO_SAY
 from voice_triage.asr import Recognizer
 from voice_triage.cli import transcribe
@@ -66,6 +66,7 @@ def test_each_answer_vocabulary(recognizer: Recognizer, grammar: Grammar, kind: 
     results: list[tuple[str, str, int, Value | None]] = []
     for value, phrase in KO_SAY[kind].items():
         for voice, rate in VARIANTS:
+            reseed_dither()  # each answer decoded as in a fresh process, whatever ran before
             heard = transcribe(recognizer, grammar, synthesise(phrase, voice, rate).tobytes(), answer_type)
             results.append((phrase, voice, rate, heard["value"] if heard["value"] == value else None))  # type: ignore[arg-type]
     right = sum(1 for r in results if r[3] is not None)
@@ -76,6 +77,7 @@ def test_voice_commands(recognizer: Recognizer, grammar: Grammar) -> None:
     wrong = []
     for phrase, command in COMMANDS.items():
         for voice, rate in VARIANTS:
+            reseed_dither()
             heard = transcribe(recognizer, grammar, synthesise(phrase, voice, rate).tobytes(), AnswerType.YES_NO)
             if heard["command"] != command:
                 wrong.append((phrase, voice, rate, heard["text"]))

@@ -1,7 +1,8 @@
 """Speech recognition adapter: vosk, restricted per question type to a grammar.
 
-The grammar of an answer type is exactly what ``grammar/<locale>/`` lists for
-it (answers, "I don't know", hedges, fillers and the voice commands), plus the
+The grammar of an answer type is what ``grammar/<locale>/`` lists for it
+(answers, "I don't know", hedges, fillers and the voice commands; see
+``Grammar.recogniser_phrases``), plus the
 model's garbage word where it has one (``[unk]``; the Korean model calls it
 ``<UNK>``).  One recogniser per answer type is built at start-up; the model is
 loaded once.
@@ -123,7 +124,8 @@ class Recognizer:
                 "run `voice-triage models verify`, then `voice-triage models download NAME`."
             ) from None
         self.sample_rate = sample_rate or _model_rate(model_dir)
-        wanted = {word for t in AnswerType for p in grammar.phrases(t) for word in p.split()} | set(GARBAGE_WORDS)
+        heard = {word for t in AnswerType for p in grammar.recogniser_phrases(t) for word in p.split()}
+        wanted = heard | set(GARBAGE_WORDS)
         known = known_words(model_dir, wanted)
         garbage = [w for w in GARBAGE_WORDS if known is None or w in known][:1]
         self.garbage = garbage[0] if garbage else None
@@ -131,7 +133,7 @@ class Recognizer:
         self._phrases: dict[AnswerType, set[str]] = {}
         self._recognizers: dict[AnswerType, Any] = {}
         for answer_type in AnswerType:
-            phrases = grammar.phrases(answer_type)
+            phrases = grammar.recogniser_phrases(answer_type)
             if known is not None:
                 missing = out_of_vocabulary(phrases, known)
                 self.unknown_phrases += missing

@@ -121,6 +121,21 @@ class Grammar:
         words = {" ".join(key) for key in self.tables[answer_type]}
         return sorted(words | self.negations)
 
+    def recogniser_phrases(self, answer_type: AnswerType) -> list[str]:
+        """The phrases the recogniser listens for: ``phrases`` without lone fillers that end another phrase.
+
+        A filler is never an answer on its own.  As a phrase of its own, one
+        that is also the last word of an answer competes with that answer's
+        ending: the Korean model heard 아니요 as 요 (the filler) until 요 was
+        left to the phrases that contain it ("모르겠어 요").
+        """
+        table = self.tables[answer_type]
+        endings = {key[-1] for key in table if len(key) > 1}
+        lone_fillers = {
+            key[0] for key, meaning in table.items() if len(key) == 1 and meaning.kind is Kind.FILLER
+        } & endings
+        return [p for p in self.phrases(answer_type) if p not in lone_fillers]
+
     def command_phrases(self) -> dict[str, list[str]]:
         return {name: list(phrases) for name, phrases in self.commands.items()}
 
