@@ -8,6 +8,7 @@ tests: espeak-ng's Korean numbers are the limit, not the grammar.
 
 from __future__ import annotations
 
+from voice_triage.content import Content
 from voice_triage.contract import Value
 
 KO_SAY: dict[str, dict[Value, str]] = {
@@ -16,3 +17,9 @@ KO_SAY: dict[str, dict[Value, str]] = {
     "scale_0_10": {2: "이", 4: "사", 6: "여섯", "unknown": "몰라요"},
     "number": {1: "어제", 4: "사 일", 20: "이십", 25: "이십 오", "unknown": "몰라요"},
 }
+
+
+def confirmation_reply(line: str, meant: Value, content: Content) -> str:
+    """What an honest patient says to "I heard ... Is that right?": 네 only if it heard what was meant."""
+    words = content.messages.answer_words.get(meant, str(meant)) if isinstance(meant, str) else str(meant)
+    return KO_SAY["yes_no"]["yes" if line == content.messages.text["confirm"].format(answer=words) else "no"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import importlib.abc
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.audio_env import espeak_wav, missing_tools, play, virtual_audio
+from tests.spoken_answers import KO_SAY, confirmation_reply
 from voice_triage import cli
 from voice_triage.cli import load_locale
 from voice_triage.models import find_model
@@ -179,12 +181,57 @@ def test_internal_error_tells_the_patient_to_ask_the_front_desk(
     assert "front desk" in EN.say("error")
 
 
+def _restart_audio_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    subprocess.run(
+        [
+            "pulseaudio",
+            "-n",
+            "--daemonize=yes",
+            "--exit-idle-time=-1",
+            "--load=module-native-protocol-unix",
+            "--load=module-null-sink sink_name=spk",
+            "--load=module-virtual-source source_name=mic master=spk.monitor",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    for _ in range(50):
+        if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    subprocess.run(["pactl", "set-default-sink", "spk"], env=env, capture_output=True)
+    subprocess.run(["pactl", "set-default-source", "mic"], env=env, capture_output=True)
+    return subprocess.Popen(  # keeps the null sink's clock running, as in tests.audio_env
+        [
+            "pacat",
+            "--playback",
+            "--latency-msec=20",
+            "--raw",
+            "--format=s16le",
+            "--rate=16000",
+            "--channels=1",
+            "/dev/zero",
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
-    """The audio server dies after two spoken answers and comes back: the session resumes."""
+    """The audio server dies after two spoken answers and comes back: the session resumes.
+
+    The scripted patient says 아니요 to every question but the stroke one (네):
+    an emergency once the stroke question is reached, which it only is if the
+    answers given before the microphone went away were kept.
+    """
     if missing_tools():
         pytest.skip("needs PulseAudio and espeak-ng")
     content = load_locale("ko").content
-    texts = {q.text: q for q in content.questions}
+    texts = {q.text: q for q in content.questions} | {q.rephrase: q for q in content.questions}
+    confirm_prefix = content.messages.text["confirm"].split("{")[0]
     with virtual_audio() as env:
         kiosk = subprocess.Popen(
             [sys.executable, "-m", "voice_triage", "run", "--lang", "ko", "--rate", "190", "--no-input-timeout", "20"],
@@ -195,59 +242,68 @@ def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
             text=True,
             cwd=ROOT,
         )
-        assert kiosk.stdout is not None
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def pump() -> None:
+            assert kiosk.stdout is not None
+            for raw in kiosk.stdout:
+                lines.put(raw.rstrip("\n"))
+            lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
         printed: list[str] = []
-        answered = 0
-        restarted = False
-        deadline = time.monotonic() + 240
+        answered: list[str] = []  # question ids answered, confirmations not counted
+        keepalive: subprocess.Popen[bytes] | None = None
         question = None
-        for raw in kiosk.stdout:
-            line = raw.rstrip("\n")
-            printed.append(line)
-            if line in texts:
-                question = texts[line]
-            if line == "(listening)" and question is not None:
-                if answered == 2 and not restarted:
-                    subprocess.run(["pactl", "exit"], env=env, capture_output=True)
-                    restarted = True
-
-                    def bring_back() -> None:
-                        time.sleep(6)
-                        subprocess.run(
-                            [
-                                "pulseaudio",
-                                "-n",
-                                "--daemonize=yes",
-                                "--exit-idle-time=-1",
-                                "--load=module-native-protocol-unix",
-                                "--load=module-null-sink sink_name=spk",
-                                "--load=module-virtual-source source_name=mic master=spk.monitor",
-                            ],
-                            env=env,
-                            check=True,
-                            capture_output=True,
-                        )
-                        time.sleep(0.5)
-                        subprocess.run(["pactl", "set-default-sink", "spk"], env=env, capture_output=True)
-                        subprocess.run(["pactl", "set-default-source", "mic"], env=env, capture_output=True)
-
-                    threading.Thread(target=bring_back, daemon=True).start()
+        confirming = False
+        line_before = ""
+        deadline = time.monotonic() + 240
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    line = lines.get(timeout=60)
+                except queue.Empty:
+                    pytest.fail("the kiosk went quiet for a minute:\n" + "\n".join(printed[-15:]))
+                if line is None:
+                    break
+                printed.append(line)
+                if line in texts:
+                    question, confirming = texts[line], False
+                elif line.startswith(confirm_prefix):
+                    confirming, line_before = True, line
+                if line != "(listening)" or question is None:
                     continue
-                # 아니요 to everything but the stroke question: an emergency at the third answer
-                phrase = "네" if question.id == "stroke_signs" else "아니요"
-                if question.id == "stroke_signs" or answered < 2:
-                    wav = espeak_wav(phrase, tmp_path / "a.wav")
-                    time.sleep(0.3)
-                    play(wav, env)
-                    answered += 1
-            if time.monotonic() > deadline:
+                if len(answered) == 2 and keepalive is None and not confirming:
+                    subprocess.run(["pactl", "exit"], env=env, capture_output=True)  # the microphone goes away
+                    time.sleep(5)
+                    keepalive = _restart_audio_server(env)  # ... and comes back
+                    continue
+                meant = "yes" if question.id == "stroke_signs" else "no"
+                if confirming:
+                    phrase = confirmation_reply(line_before, meant, content)
+                else:
+                    phrase = KO_SAY["yes_no"][meant]
+                    answered.append(question.id)
+                time.sleep(0.3)
+                play(espeak_wav(phrase, tmp_path / "a.wav"), env)
+            else:
+                pytest.fail("the session did not end in time:\n" + "\n".join(printed[-30:]))
+        finally:
+            if kiosk.poll() is None:
                 kiosk.kill()
-                break
-        kiosk.wait(timeout=30)
+            kiosk.wait(timeout=30)
+            if keepalive is not None:
+                keepalive.terminate()
+                keepalive.wait(timeout=5)
     joined = "\n".join(printed)
     assert KO.say("mic_lost") in joined, joined
     assert KO.say("mic_back") in joined, joined
     assert KO.levels["emergency"] in joined, joined
-    # the first two answers were kept: the emergency came at the stroke question, not from the start
-    assert joined.count(content.question("bladder_bowel_control_loss").text) == 1, joined
+    # the answers given before the loss were kept: no question answered then is asked again after
+    lost, back = printed.index(KO.say("mic_lost")), printed.index(KO.say("mic_back"))
+    asked_before = list(dict.fromkeys(texts[line].id for line in printed[:lost] if line in texts))
+    answered_before = asked_before[:-1]  # the last one was being asked when the microphone went
+    assert answered_before, joined
+    asked_after = {texts[line].id for line in printed[back:] if line in texts}
+    assert not asked_after & set(answered_before), joined
     assert kiosk.returncode == 0
