@@ -413,6 +413,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="speech models: list, download NAME, verify")
     p.add_argument("action", choices=["list", "download", "verify"])
     p.add_argument("name", nargs="?")
+    p = sub.add_parser("kiosk", help="the kiosk: session after session, with the screen and staff pages")
+    p.add_argument("--config", required=True, help="the kiosk's YAML config file (see deploy/kiosk.example.yaml)")
+    p.add_argument("--no-voice", action="store_true", help="no microphone and no speech: screen and touch only")
+    p.add_argument("--host", help="address to serve on (default: the config's web.host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to serve on (default: the config's web.port; 0 = any free port)")
     p = sub.add_parser("validate", help="check the content and grammar; exit 2 if anything is wrong")
     p.add_argument("dir", nargs="?", help="project folder (with prompts/ and grammar/) or a prompts/<locale> folder")
     return parser
@@ -430,6 +435,15 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "say": cmd_say,
     "models": cmd_models,
 }
+
+
+def cmd_kiosk(args: argparse.Namespace, out: TextIO) -> int:
+    from .kiosk_run import cmd_kiosk as run_kiosk
+
+    return run_kiosk(args, out)
+
+
+COMMANDS["kiosk"] = cmd_kiosk
 
 
 def main(argv: Sequence[str] | None = None) -> int:

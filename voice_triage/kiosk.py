@@ -1,0 +1,582 @@
+"""The kiosk: one dialogue after another, for one stranger after another.
+
+:class:`KioskController` wraps :class:`~voice_triage.dialogue.Dialogue` in
+the kiosk's session lifecycle::
+
+    idle --start--> question ... --End--> result --result_pause_s--> idle (wiped)
+                      |  silence still_there_s: "Are you still there?"
+                      |  silence reset_after_s: wiped (kept as a "stopped" record)
+
+Every input (a touch, a key, a switch, a spoken answer) is the same dialogue
+event, whichever thread it comes from: every public method takes one lock.
+Time comes from an injected monotonic ``clock`` and is looked at only by
+:meth:`tick`, which the server calls a few times a second; tests pass a fake
+clock and never sleep.
+
+A red flag says and shows the emergency message at once, fires the staff
+alert (kiosk name, time, level only) without waiting for it, and keeps the
+emergency on screen until staff acknowledge it.  Each session that ends
+becomes a :class:`~voice_triage.records.Summary` in the record store; then
+the screen and every answer are dropped.  Any internal error tells the
+person to ask the front desk: never silence.
+
+What the screen shows is published to subscribers as plain dicts (JSON):
+``{"type": "state", "state": ...}`` whenever the screen changes, and
+``{"type": "caption", "turn": n, "text": ...}`` for each sentence as it is
+spoken (at once without a voice).  Logs carry states and counts, never an
+answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from . import alerts
+from .cli import Locale
+from .contract import AnswerType, Value
+from .dialogue import CHOICES, Action, Adjust, Alert, Chose, Command, Dialogue, End, Event, Heard, NoInput, NoMatch, Say
+from .grammar import COMMANDS
+from .kiosk_config import RATE_RANGE, VOLUME_RANGE, KioskConfig
+from .kiosk_text import ANSWER_KEYS, DIGIT_KEYS, KEYS, SETTINGS_BUTTONS, KioskText
+from .records import RecordStore, summarize
+
+log = logging.getLogger(__name__)
+
+IDLE, QUESTION, RESULT, ERROR = "idle", "question", "result", "error"
+SCREEN_COMMANDS = ("repeat", "back", "help", "stop")
+SETTINGS = ("contrast", "text_larger", "text_smaller", "slower", "faster", "quieter", "louder", "pause")
+TEXT_SIZES = 4  # 0 = normal, then larger steps
+RATE_STEP = 0.8
+VOLUME_STEP = 1.4
+MAX_ANSWER = 100_000  # no age or number of days is larger
+
+
+class Speech(Protocol):
+    """The loudspeaker side: speaks a turn's sentences, calling back the controller.
+
+    ``speak`` replaces whatever is being said (interrupting it) and must call
+    :meth:`KioskController.speech_started` as each sentence starts and
+    :meth:`KioskController.speech_finished` once the turn is done or cut off.
+    """
+
+    def speak(self, turn: int, texts: Sequence[str]) -> None: ...
+
+    def interrupt(self) -> None: ...
+
+    def configure(self, rate: int, volume: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class Settings:
+    contrast: bool = False
+    text_size: int = 0
+    rate: int = 150
+    volume: float = 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"contrast": self.contrast, "text_size": self.text_size, "rate": self.rate, "volume": self.volume}
+
+
+@dataclass(frozen=True)
+class StaffAlert:
+    """An alert on the staff page: which kiosk, when, and how urgent (or "assist"); nothing else."""
+
+    id: int
+    alert: alerts.Alert
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, **self.alert.as_dict()}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+class KioskController:
+    def __init__(
+        self,
+        locale: Locale,
+        text: KioskText,
+        config: KioskConfig,
+        store: RecordStore | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime] = _utc_now,
+        notify: Callable[[alerts.Alert], object] | None = None,
+        speech: Speech | None = None,
+        dialogue_factory: Callable[[], Dialogue] | None = None,
+    ) -> None:
+        self.locale = locale
+        self.content = locale.content
+        self.text = text
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.wall = wall
+        self.notify = notify if notify is not None else (lambda alert: alerts.send_in_background(alert, config))
+        self.speech = speech
+        self._new_dialogue = dialogue_factory or (lambda: Dialogue(locale.content, locale.grammar))
+        self._lock = threading.RLock()
+        self._subscribers: list[Callable[[dict[str, Any]], None]] = []
+        self.defaults = Settings(rate=config.speech.rate, volume=config.speech.volume)
+        self.settings = self.defaults
+        self.dialogue = self._new_dialogue()
+        self.state = IDLE
+        self.version = 0
+        self.turn = 0
+        self.captions: list[str] = []
+        self.result_lines: tuple[str, ...] = ()
+        self.prompt = ""  # the latest question or read-back said
+        self.still_there = False
+        self.speaking = False
+        self.last_activity = clock()
+        self.result_at = self.last_activity
+        self.stored = False
+        self.emergency: StaffAlert | None = None  # shown on the kiosk until acknowledged
+        self.staff_alerts: list[StaffAlert] = []  # unacknowledged, for the staff page
+        self.sessions = 0
+        self._alert_ids = 0
+
+    # ------------------------------------------------------------ subscribers
+
+    def subscribe(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        """Call ``callback`` with every screen event (it must not block); returns the unsubscribe function."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def connect(self, callback: Callable[[dict[str, Any]], None]) -> tuple[dict[str, Any], Callable[[], None]]:
+        """Subscribe and take the current screen at the same moment: no event is missed or seen twice."""
+        with self._lock:
+            return self._snapshot(), self.subscribe(callback)
+
+    def _publish(self, event: dict[str, Any]) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:
+                log.warning("a screen subscriber failed and was dropped", exc_info=False)
+                self._subscribers.remove(callback)
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._publish({"type": "state", "state": self._snapshot()})
+
+    # ------------------------------------------------------------ inputs
+
+    def start(self) -> bool:
+        """Start a session (the Start button, or a start phrase while idle)."""
+        with self._guard():
+            if self.state == QUESTION or self.emergency is not None:
+                return False
+            if self.state == RESULT:
+                self._end_of_result()
+            self._wipe(publish=False)
+            self.sessions += 1
+            self.stored = False
+            log.info("session %d started", self.sessions)
+            self._perform(self.dialogue.start())
+            return True
+        return True
+
+    def answer(self, value: Value) -> bool:
+        """An answer picked on screen: the same event as a spoken answer, without read-back."""
+        with self._guard():
+            if self.state != QUESTION:
+                return False
+            if isinstance(value, float) and not (value == value and abs(value) <= MAX_ANSWER):
+                value = "invalid"  # NaN or infinite: not an answer; the dialogue says it did not understand
+            if isinstance(value, int | float) and abs(value) > MAX_ANSWER:
+                value = "invalid"
+            self._activity()
+            self._perform(self.dialogue.handle(Chose(value)))
+            return True
+        return True
+
+    def heard(self, text: str, confidence: float = 1.0) -> bool:
+        """Words from the recogniser: a start phrase while idle, else a dialogue event."""
+        with self._guard():
+            if self.state in (IDLE, ERROR):
+                if " ".join(text.lower().split()) in self.text.start_phrases:
+                    return self.start()
+                return False
+            self._activity()
+            self._perform(self.dialogue.handle(Heard(text, confidence)))
+            return True
+        return True
+
+    def command(self, name: str) -> bool:
+        """repeat, back, help, stop, start_over, slower, louder (the dialogue's commands)."""
+        if name not in COMMANDS:
+            raise ValueError(f"unknown command {name!r}")
+        with self._guard():
+            if self.state in (IDLE, ERROR):
+                return False
+            self._activity()
+            if self.state == RESULT and name in ("stop", "start_over", "back"):
+                if self.emergency is not None:
+                    self._perform(self.dialogue.handle(Command("repeat")))  # the emergency stays
+                    return True
+                if name == "back":
+                    return False
+                self._end_of_result()
+                if name == "start_over":
+                    return self.start()
+                self._wipe()
+                return True
+            self._perform(self.dialogue.handle(Command(name)))
+            return True
+        return True
+
+    def no_input(self) -> bool:
+        return self._event(NoInput())
+
+    def no_match(self) -> bool:
+        return self._event(NoMatch())
+
+    def _event(self, event: Event) -> bool:
+        with self._guard():
+            if self.state != QUESTION:
+                return False
+            self._perform(self.dialogue.handle(event))
+            return True
+        return True
+
+    def setting(self, name: str) -> bool:
+        """A screen or speech setting; every one returns to its default for the next person."""
+        if name not in SETTINGS:
+            raise ValueError(f"unknown setting {name!r}")
+        with self._guard():
+            self._activity()
+            s = self.settings
+            if name == "pause":
+                if self.speech is not None:
+                    self.speech.interrupt()
+                return True
+            if name == "contrast":
+                s = replace(s, contrast=not s.contrast)
+            elif name in ("text_larger", "text_smaller"):
+                step = 1 if name == "text_larger" else -1
+                s = replace(s, text_size=int(_clamp(s.text_size + step, 0, TEXT_SIZES - 1)))
+            elif name in ("slower", "faster"):
+                rate = s.rate * (RATE_STEP if name == "slower" else 1 / RATE_STEP)
+                s = replace(s, rate=round(_clamp(rate, *RATE_RANGE)))
+            else:
+                volume = s.volume * (VOLUME_STEP if name == "louder" else 1 / VOLUME_STEP)
+                s = replace(s, volume=round(_clamp(volume, *VOLUME_RANGE), 3))
+            self._apply(s)
+            return True
+        return True
+
+    def scan(self, key: str) -> bool:
+        """The switch scanning highlighted the button with this key: say its label."""
+        with self._guard():
+            label = next((b["label"] for b in self._buttons() if b["key"] == key), None)
+            if label is None:
+                label = next((b["label"] for b in self._settings_buttons() if b["key"] == key), None)
+            if label is None:
+                return False
+            self._activity()
+            self._publish({"type": "scan", "text": label})
+            if self.speech is not None:
+                self.turn += 1
+                self.speech.speak(self.turn, [label])
+            return True
+        return True
+
+    def interrupt(self) -> bool:
+        """Any touch or key: stop speaking now."""
+        with self._guard():
+            self._activity()
+            if self.speech is not None:
+                self.speech.interrupt()
+            return True
+        return True
+
+    def staff_ack(self, alert_id: int | None = None) -> int:
+        """Staff acknowledge one alert (or all): returns how many; an acknowledged emergency is wiped."""
+        with self._guard():
+            acked = [a for a in self.staff_alerts if alert_id is None or a.id == alert_id]
+            self.staff_alerts = [a for a in self.staff_alerts if a not in acked]
+            if self.emergency is not None and self.emergency in acked:
+                log.info("emergency acknowledged by staff")
+                self.emergency = None
+                self._wipe()
+            elif acked:
+                self._changed()
+            return len(acked)
+        return 0
+
+    # ------------------------------------------------------------ callbacks
+
+    def speech_started(self, turn: int, text: str) -> None:
+        with self._lock:
+            if turn == self.turn:
+                self._caption(text)
+
+    def speech_finished(self, turn: int) -> None:
+        with self._lock:
+            if turn == self.turn:
+                self.speaking = False
+                self.last_activity = self.clock()
+                if self.state == RESULT:
+                    self.result_at = self.last_activity
+
+    def tick(self) -> None:
+        """Look at the clock: "are you still there?", abandoned sessions, the end of the result pause."""
+        with self._guard():
+            now = self.clock()
+            timeouts = self.config.timeouts
+            if self.state == QUESTION and not self.speaking:
+                quiet = now - self.last_activity
+                if quiet >= timeouts.reset_after_s:
+                    log.info("session %d abandoned: wiped", self.sessions)
+                    self._store()
+                    self._wipe()
+                elif quiet >= timeouts.still_there_s and not self.still_there:
+                    self.still_there = True
+                    self._perform([Say(self.text["still_there"], "question")])
+            elif (
+                self.state in (RESULT, ERROR)
+                and self.emergency is None
+                and not self.speaking
+                and now - self.result_at >= timeouts.result_pause_s
+            ):
+                self._end_of_result()
+                self._wipe()
+
+    # ------------------------------------------------------------ views
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return self._snapshot()
+
+    def alerts_snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [a.as_dict() for a in self.staff_alerts]
+
+    def _snapshot(self) -> dict[str, Any]:
+        messages = self.content.messages
+        view: dict[str, Any] = {
+            "screen": self.state,
+            "version": self.version,
+            "lang": self.content.locale,
+            "still_there": self.still_there,
+            "captions": {"turn": self.turn, "lines": list(self.captions)},
+            "settings": self.settings.as_dict(),
+            "text": {**self.text.fields, "error": messages.say("error")},
+            "regions": dict(self.text.regions),
+            "buttons": self._buttons(),
+            "settings_buttons": self._settings_buttons(),
+            "question": None,
+            "result": None,
+        }
+        question = self.dialogue.current
+        if self.state == QUESTION and question is not None:
+            confirming = self.dialogue.confirming
+            view["question"] = {
+                "id": question.id,
+                "text": self.prompt if confirming else question.text,
+                "type": "yes_no" if confirming else question.type.value,
+                "confirming": confirming,
+            }
+        elif self.state == RESULT and self.dialogue.result is not None:
+            level = self.dialogue.result.level
+            view["result"] = {
+                "level": level,
+                "title": messages.level_names[level],
+                "advice": messages.levels[level],
+                "lines": list(self.result_lines),
+                "emergency": self.emergency is not None,
+                "wait": self.text["emergency_wait"] if self.emergency is not None else None,
+            }
+        return view
+
+    def _buttons(self) -> list[dict[str, str]]:
+        labels = self.text.labels
+        words = self.content.messages.answer_words
+        if self.state in (IDLE, ERROR):
+            return [{"kind": "start", "value": "start", "label": self.text["start"], "key": KEYS["start"]}]
+        if self.state == RESULT:
+            buttons = [{"kind": "command", "value": "repeat", "label": labels["repeat"], "key": KEYS["repeat"]}]
+            if self.emergency is None:
+                buttons.append({"kind": "command", "value": "stop", "label": labels["finish"], "key": KEYS["finish"]})
+            return buttons
+        question = self.dialogue.current
+        if question is None:
+            return []
+        answer_type = AnswerType.YES_NO if self.dialogue.confirming else question.type
+        buttons = []
+        if answer_type is AnswerType.NUMBER:
+            buttons += [{"kind": "digit", "value": d, "label": d, "key": k} for d, k in DIGIT_KEYS.items()]
+            buttons.append({"kind": "delete", "value": "delete", "label": labels["delete"], "key": KEYS["delete"]})
+            buttons.append({"kind": "ok", "value": "ok", "label": labels["ok"], "key": KEYS["ok"]})
+        choices = ("yes", "no") if self.dialogue.confirming else CHOICES[answer_type]
+        for value in choices:
+            label = words.get(value, value)
+            buttons.append(
+                {"kind": "answer", "value": value, "label": label[:1].upper() + label[1:], "key": ANSWER_KEYS[value]}
+            )
+        for name in SCREEN_COMMANDS:
+            buttons.append({"kind": "command", "value": name, "label": labels[name], "key": KEYS[name]})
+        return buttons
+
+    def _settings_buttons(self) -> list[dict[str, str]]:
+        return [{"kind": "setting", "value": n, "label": self.text.labels[n], "key": KEYS[n]} for n in SETTINGS_BUTTONS]
+
+    # ------------------------------------------------------------ internals
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Hold the lock; any internal error tells the person to ask the front desk."""
+        with self._lock:
+            try:
+                yield
+            except Exception as exc:
+                # the traceback's frames, never the exception's message (it could quote an answer)
+                frames = " < ".join(
+                    f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
+                    for f in reversed(traceback.extract_tb(exc.__traceback__))
+                )
+                log.error("internal error in the kiosk (%s) at %s", type(exc).__name__, frames)
+                self._fail()
+
+    def _fail(self) -> None:
+        try:
+            self.dialogue = self._new_dialogue()
+            self.state = ERROR
+            self.still_there = False
+            self.result_at = self.clock()
+            self._say([self.content.messages.say("error")])
+            self._changed()
+        except Exception:
+            log.critical("the kiosk could not even report an internal error", exc_info=False)
+
+    def _activity(self) -> None:
+        self.last_activity = self.clock()
+        if self.state == RESULT:
+            self.result_at = self.last_activity
+        if self.still_there:
+            self.still_there = False
+            self._changed()
+
+    def _apply(self, settings: Settings) -> None:
+        self.settings = settings
+        if self.speech is not None:
+            self.speech.configure(settings.rate, settings.volume)
+        self._changed()
+
+    def _perform(self, actions: Sequence[Action]) -> None:
+        says: list[str] = []
+        ended: End | None = None
+        for action in actions:
+            if isinstance(action, Say):
+                says.append(action.text)
+            elif isinstance(action, Alert):
+                self._raise_alert(action)
+            elif isinstance(action, Adjust):
+                self.setting(action.setting)
+            elif isinstance(action, End):
+                ended = action
+        if ended is not None and ended.outcome == "stopped" and self.state == QUESTION:
+            self._store()
+            self._wipe(publish=False)
+            self._say(says)
+            self._changed()
+            return
+        if ended is not None:
+            if self.state != RESULT:
+                self.state = RESULT
+                self._store()
+            self.result_lines = tuple(says)
+            self.result_at = self.clock()
+        elif self.dialogue.current is not None:
+            self.state = QUESTION
+            if says and self.dialogue.confirming:
+                self.prompt = says[-1]
+        self._say(says)
+        self._changed()
+
+    def _say(self, texts: Sequence[str]) -> None:
+        if not texts:
+            return
+        self.turn += 1
+        self.captions = []
+        if self.speech is None:
+            self.captions = list(texts)
+            for text in texts:
+                self._publish({"type": "caption", "turn": self.turn, "text": text})
+            return
+        self.speaking = True
+        self.speech.speak(self.turn, list(texts))
+
+    def _caption(self, text: str) -> None:
+        self.captions.append(text)
+        self._publish({"type": "caption", "turn": self.turn, "text": text})
+
+    def _raise_alert(self, action: Alert) -> None:
+        level = action.level if action.kind == "emergency" and action.level else action.kind
+        self._alert_ids += 1
+        staff = StaffAlert(self._alert_ids, alerts.Alert(kiosk=self.config.name, time=self.wall(), level=level))
+        self.staff_alerts.append(staff)
+        if action.kind == "emergency":
+            self.emergency = staff
+        log.warning("staff alert raised (%s)", level)
+        try:
+            self.notify(staff.alert)
+        except Exception:
+            log.error("the staff alert could not be sent", exc_info=False)
+
+    def _store(self) -> None:
+        """The hand-off record of the session now ending (once; only if anything was answered or decided)."""
+        if self.stored or (not self.dialogue.answers and self.dialogue.result is None):
+            return
+        self.stored = True
+        if self.store is None:
+            return
+        try:
+            summary = summarize(self.dialogue, self.content, self.config.name, self.wall())
+            record_id = self.store.add(summary)
+            log.info("session %d stored as record %d (%s)", self.sessions, record_id, summary.outcome)
+        except Exception as exc:  # the person still gets the result on screen
+            log.error("the hand-off record could not be stored (%s)", type(exc).__name__)
+
+    def _end_of_result(self) -> None:
+        self._store()
+
+    def _wipe(self, publish: bool = True) -> None:
+        """Back to idle: a new dialogue, no captions, default settings; every answer dropped."""
+        if self.speech is not None:
+            self.speech.interrupt()
+        self.dialogue = self._new_dialogue()
+        self.state = IDLE
+        self.captions = []
+        self.result_lines = ()
+        self.still_there = False
+        self.speaking = False
+        self.turn += 1
+        self.last_activity = self.clock()
+        if self.settings != self.defaults:
+            self.settings = self.defaults
+            if self.speech is not None:
+                self.speech.configure(self.defaults.rate, self.defaults.volume)
+        if publish:
+            self._changed()

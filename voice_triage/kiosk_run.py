@@ -1,0 +1,118 @@
+"""``voice-triage kiosk``: one long-lived process that serves session after session.
+
+Loads the config, the locale and the record store once, starts the voice
+(unless ``--no-voice``, or falling back to screen and touch with one
+sentence when a part is missing), and serves the kiosk and staff pages with
+uvicorn.  Prints ``kiosk ready on http://HOST:PORT`` once it accepts
+connections (with ``--port 0``, the port it was given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import socket
+import sys
+from datetime import timedelta
+from typing import TextIO
+
+from .cli import EXIT_BAD_INPUT, load_locale
+from .kiosk import KioskController
+from .kiosk_config import ConfigError, load_config
+from .kiosk_text import load_locale_text
+from .records import RecordStore
+from .web import create_app
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.25
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def cmd_kiosk(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        config = load_config(args.config)
+        token = config.staff_token()
+    except ConfigError as exc:
+        if exc.sentence:
+            print(exc.sentence, file=sys.stderr)
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    locale = load_locale(config.locale)
+    text = load_locale_text(config.locale)
+    host = args.host or config.web.host
+    port = config.web.port if args.port is None else args.port
+    if not 0 <= port <= 65535:
+        print(f"The port must be from 0 to 65535, not {port}.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        sock = _bind(host, port)
+    except OSError as exc:
+        print(f"The kiosk cannot listen on {host}:{port} ({exc.strerror or exc}).", file=sys.stderr)
+        return 1
+    store = RecordStore(config.database, timedelta(hours=config.retention_hours))
+    voice = None
+    controller = KioskController(locale, text, config, store)
+    if not args.no_voice:
+        from .kiosk_voice import start_voice
+
+        voice = start_voice(controller, config, locale)
+    try:
+        app = create_app(controller, store, token)
+        return asyncio.run(_serve(app, controller, sock, out))
+    finally:
+        if voice is not None:
+            voice.close()
+        store.close()
+
+
+async def _serve(app: object, controller: KioskController, sock: socket.socket, out: TextIO) -> int:
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            log_level="warning",
+            access_log=False,  # URLs carry no answers, but nothing else needs logging either
+            timeout_graceful_shutdown=1,
+            lifespan="off",
+        )
+    )
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.02)
+    if serving.done():
+        return 1
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"kiosk ready on http://{shown}:{port}", file=out, flush=True)
+    ticking = asyncio.create_task(_tick(controller))
+    try:
+        await serving
+    finally:
+        ticking.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticking
+    return 0
+
+
+async def _tick(controller: KioskController) -> None:
+    while True:
+        controller.tick()
+        await asyncio.sleep(TICK_S)
