@@ -300,6 +300,27 @@ class KioskPage:
         else:
             self.activate(f'#answers [data-answer="{value}"]')
 
+    def check_screen(self, question: Question) -> None:
+        """Every question is captioned as it is said, and every button has its own single key."""
+        try:
+            self.page.wait_for_function(
+                "text => (document.querySelector('#caption')?.textContent || '').replace(/\\s+/g, ' ').includes(text)",
+                arg=re.sub(r"\s+", " ", question.text),
+                timeout=WAIT_MS,
+            )
+        except Exception:
+            self.fail(f"the caption never showed the question {question.id}")
+        live = self.page.locator("#caption").get_attribute("aria-live")
+        assert live in ("polite", "assertive"), f"#caption has aria-live={live!r}"
+        keys = self.page.evaluate(
+            "() => Array.from(document.querySelectorAll('button')).filter(b => b.getClientRects().length)"
+            ".map(b => [b.dataset.key ?? null, (b.innerText || '').trim().slice(0, 30)])"
+        )
+        missing = [label for key, label in keys if not key or len(key) != 1 or key in (" ", "\n")]
+        assert not missing, f"buttons without a single data-key on {question.id}: {missing}"
+        seen = [key.lower() for key, _ in keys]
+        assert len(seen) == len(set(seen)), f"two buttons share a key on {question.id}: {sorted(seen)}"
+
     def run(self, facts: Mapping[str, Value], on_question: Any = None) -> dict[str, Any]:
         """A whole session: answer every question from ``facts`` ("unknown" if absent); the final state."""
         state = self.start()
@@ -309,6 +330,7 @@ class KioskPage:
                 return state
             question = self.question(state)
             asked.append(question.id)
+            self.check_screen(question)
             if on_question is not None:
                 on_question(question)
             self.answer(question, facts.get(question.id, UNKNOWN))
@@ -374,8 +396,11 @@ def test_whole_session_one_way(
 
 
 def test_emergency_reaches_staff_banner_and_alert_command(
-    kiosk: KioskProcess, context: Any, browser: Any, locale: Locale, vignettes: dict[str, Vignette]
+    tmp_path: Path, context: Any, browser: Any, locale: Locale, vignettes: dict[str, Vignette]
 ) -> None:
+    _need_browser()
+    # a result pause of 1 s: an ordinary result would be wiped long before staff come
+    kiosk = KioskProcess.start(tmp_path / "kiosk", result_pause_s=1)
     staff_ctx = browser.new_context(viewport=VIEWPORT)
     staff_ctx.set_default_timeout(WAIT_MS)
     try:
@@ -383,16 +408,19 @@ def test_emergency_reaches_staff_banner_and_alert_command(
         staff_login(staff, kiosk)
         assert not staff.locator("#staff-alert").is_visible(), "the emergency banner shows before any emergency"
         assert kiosk.alert_files() == []
+        # the kiosk's name is shown as text, never as markup
+        assert KIOSK_NAME in staff.locator("h1").inner_text()
 
         vignette = vignettes["p001"]  # stroke signs: emergency after three questions
         kp = KioskPage(context.new_page(), kiosk, locale, "click")
         state = kp.run(vignette.facts)
         assert_result(kp, state, "emergency")
+        shown_at = time.monotonic()
 
-        # the staff page, open all along, shows the banner without being reloaded
+        # the staff page, open all along, shows the banner without anyone reloading it
         banner = staff.locator("#staff-alert")
         banner.wait_for(state="visible", timeout=WAIT_MS)
-        assert _norm(banner.inner_text()), "the emergency banner is empty"
+        assert "emergency" in _norm(banner.inner_text()), banner.inner_text()
 
         # the alert command got the kiosk, the time and the level, and nothing else
         deadline = time.monotonic() + 15
@@ -408,10 +436,23 @@ def test_emergency_reaches_staff_banner_and_alert_command(
         assert sent.tzinfo is not None
         assert abs(datetime.now(UTC) - sent) < timedelta(minutes=5), alert
 
-        # the emergency message stays on the kiosk until staff acknowledge it
-        assert kp.state()["level"] == "emergency"
+        # the emergency stays on the kiosk past the result pause, until staff acknowledge it
+        time.sleep(max(0.0, 3.0 - (time.monotonic() - shown_at)))  # 3 result pauses, 12 ticks
+        assert kp.state()["level"] == "emergency", "the emergency was wiped before staff acknowledged it"
+        assert kp.page.locator("#start").count() == 0
+        # the hand-off record is listed, emergencies first
+        staff.locator('#sessions[data-count="1"]').wait_for(state="attached")
+        staff.wait_for_load_state("load")
+        assert staff.locator("#sessions article").first.get_attribute("data-level") == "emergency"
+
+        staff.locator("#staff-alert button").first.click()
+        banner.wait_for(state="hidden", timeout=WAIT_MS)
+        kp.page.locator("#start").wait_for(state="visible", timeout=WAIT_MS)  # wiped, ready for the next person
+        assert kp.state()["level"] is None
+        assert len(kiosk.alert_files()) == 1
     finally:
         staff_ctx.close()
+        kiosk.stop()
 
 
 def test_staff_pages_refuse_requests_without_the_token(kiosk: KioskProcess) -> None:
