@@ -52,7 +52,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(workdir: Path, port: int, **timeouts: float) -> Path:
+def write_config(workdir: Path, port: int, locale: str = "en", **timeouts: float) -> Path:
     """A kiosk config in workdir: temp database, alert command, long timeouts unless given."""
     alerts = workdir / "alerts"
     alerts.mkdir(exist_ok=True)
@@ -61,7 +61,7 @@ def write_config(workdir: Path, port: int, **timeouts: float) -> Path:
     values = {"still_there_s": 3000.0, "reset_after_s": 6000.0, "result_pause_s": 3000.0, **timeouts}
     config = {
         "name": KIOSK_NAME,
-        "locale": "en",
+        "locale": locale,
         "database": str(workdir / "records.sqlite3"),
         "retention_hours": 24,
         "timeouts": values,
@@ -104,11 +104,16 @@ class KioskProcess:
 
     @classmethod
     def start(
-        cls, workdir: Path, ready_timeout_s: float = 60.0, extra_args: tuple[str, ...] = (), **timeouts: float
+        cls,
+        workdir: Path,
+        ready_timeout_s: float = 60.0,
+        extra_args: tuple[str, ...] = (),
+        locale: str = "en",
+        **timeouts: float,
     ) -> KioskProcess:
         workdir.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        config = write_config(workdir, port, **timeouts)
+        config = write_config(workdir, port, locale, **timeouts)
         token = secrets.token_urlsafe(24)
         env = {**os.environ, TOKEN_ENV: token, "PYTHONUNBUFFERED": "1"}
         env.pop("VOICE_TRIAGE_STAFF_TOKEN", None)

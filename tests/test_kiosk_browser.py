@@ -40,6 +40,7 @@ from bench.kiosk_process import KIOSK_NAME, KioskProcess
 from voice_triage.cli import Locale
 from voice_triage.content import Question
 from voice_triage.contract import UNKNOWN, AnswerType, Value
+from voice_triage.kiosk import TEXT_SIZES
 from voice_triage.simulate import Vignette, load_vignettes
 
 pytestmark = pytest.mark.browser
@@ -473,7 +474,7 @@ def test_staff_pages_refuse_requests_without_the_token(kiosk: KioskProcess) -> N
 
 
 def test_kiosk_page_accessibility(kiosk: KioskProcess, context: Any, locale: Locale) -> None:
-    """axe-core at WCAG 2.2 AA and 44 px targets: idle, every kind of question, the result."""
+    """axe-core at WCAG 2.2 AA and 44 px targets: idle, every kind of question, high contrast, largest text, result."""
     kp = KioskPage(context.new_page(), kiosk, locale, "click")
     problems: dict[str, list[str]] = {}
 
@@ -488,21 +489,73 @@ def test_kiosk_page_accessibility(kiosk: KioskProcess, context: Any, locale: Loc
     audited: set[AnswerType] = set()
 
     def on_question(question: Question) -> None:
-        if question.type not in audited:
-            audited.add(question.type)
-            audit(f"question {question.id} ({question.type.value})")
+        if question.type in audited:
+            return
+        audited.add(question.type)
+        audit(f"question {question.id} ({question.type.value})")
+        if question.type is AnswerType.YES_NO:
+            # the same screen in high contrast, then with the largest text
+            kp.page.locator('[data-setting="contrast"]').click()
+            kp.page.wait_for_function("() => document.body.classList.contains('high-contrast')")
+            audit(f"question {question.id}, high contrast")
+            for size in range(1, TEXT_SIZES):  # up to the largest text
+                kp.page.locator('[data-setting="text_larger"]').click()
+                kp.page.wait_for_function(f"() => document.documentElement.dataset.textSize === '{size}'")
+            audit(f"question {question.id}, high contrast, largest text")
 
     # p013 is asked yes/no questions, a pain score and numbers.  The shipped flow never
     # reaches its last question (side: left/right/both) in practice: it changes no level
     # and comes after max_questions; its buttons are drawn like the yes/no ones.
-    facts = load_vignettes(PUBLIC_VIGNETTES, locale.content)
-    p013 = next(v for v in facts if v.id == "p013")
+    p013 = next(v for v in load_vignettes(PUBLIC_VIGNETTES, locale.content) if v.id == "p013")
     state = kp.run(p013.facts, on_question)
     assert state["level"]
-    audit(f"result ({state['level']})")
+    audit(f"result ({state['level']}), high contrast, large text")
     kinds = {AnswerType.YES_NO, AnswerType.SCALE_0_10, AnswerType.NUMBER}
     assert kinds <= audited, f"the session did not show every kind of question: {audited}"
     assert not problems, json.dumps(problems, indent=2)
+
+    # the next person starts with the default contrast and text size (Section 508, 402.3.2)
+    kp.page.locator('[data-command="stop"]').click()
+    kp.page.locator("#start").wait_for(state="visible")
+    kp.page.wait_for_function("() => !document.body.classList.contains('high-contrast')")
+    assert kp.page.evaluate("() => document.documentElement.dataset.textSize") == "0"
+
+
+def test_korean_kiosk_screen_has_real_hangul_glyphs(tmp_path: Path, context: Any) -> None:
+    """The Korean screen draws Hangul with a font that has it, not the same empty box for every syllable."""
+    _need_browser()
+    kiosk = KioskProcess.start(tmp_path / "kiosk", locale="ko")
+    try:
+        page = context.new_page()
+        page.goto(kiosk.url + "/")
+        page.locator("#start").click()
+        question = page.locator("#question")
+        question.wait_for(state="visible")
+        assert page.evaluate("() => document.documentElement.lang") == "ko"
+        distinct = page.evaluate(
+            """() => {
+              const q = document.querySelector('#question');
+              const chars = Array.from(new Set(q.textContent.match(/[\uac00-\ud7a3]/g) || [])).slice(0, 6);
+              const canvas = document.createElement('canvas');
+              canvas.width = canvas.height = 80;
+              const g = canvas.getContext('2d');
+              const style = getComputedStyle(q);
+              const draw = ch => {
+                g.clearRect(0, 0, 80, 80);
+                g.font = `${style.fontWeight} 60px ${style.fontFamily}`;
+                g.fillText(ch, 5, 65);
+                return g.getImageData(0, 0, 80, 80).data.join(',');
+              };
+              return {chars, images: new Set(chars.map(draw)).size};
+            }"""
+        )
+        assert len(distinct["chars"]) >= 4, distinct
+        # missing glyphs all render as the same box: fonts-noto-cjk (./dev installs it) draws each one
+        assert distinct["images"] == len(distinct["chars"]), f"Hangul drawn as identical boxes: {distinct}"
+        violations = axe_violations(page)
+        assert not violations, violations
+    finally:
+        kiosk.stop()
 
 
 def test_staff_page_accessibility(kiosk: KioskProcess, context: Any, locale: Locale) -> None:
