@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.audio_env import espeak_wav, missing_tools, play, virtual_audio
-from tests.spoken_answers import KO_SAY
+from tests.spoken_answers import KO_SAY, confirmation_reply
 from voice_triage.cli import load_locale
 from voice_triage.contract import UNKNOWN, Value
 
@@ -87,6 +87,7 @@ def run_spoken_session(facts: Mapping[str, Value], env: dict[str, str], tmp: Pat
     printed: list[str] = []
     question = None
     confirming = False
+    heard_back = ""
     deadline = time.monotonic() + SESSION_TIMEOUT_S
     while time.monotonic() < deadline:
         line = lines.get(timeout=SESSION_TIMEOUT_S)
@@ -96,15 +97,16 @@ def run_spoken_session(facts: Mapping[str, Value], env: dict[str, str], tmp: Pat
         if line in by_text:
             question, confirming = by_text[line], False
         elif line.startswith(confirm_prefix):
-            confirming = True
+            confirming, heard_back = True, line
         elif line == "(listening)":
-            if confirming or question is None:
-                value: Value = "yes"
-                kind = "yes_no"
+            if question is None:
+                phrase = KO_SAY["yes_no"]["yes"]
+            elif confirming:
+                phrase = confirmation_reply(heard_back, facts.get(question.id, UNKNOWN), content)
             else:
                 value = facts.get(question.id, UNKNOWN)
-                kind = question.type.value
-            wav = espeak_wav(KO_SAY[kind][value], tmp / "answer.wav")
+                phrase = KO_SAY[question.type.value][value]
+            wav = espeak_wav(phrase, tmp / "answer.wav")
             time.sleep(0.3)
             play(wav, env)
     else:
