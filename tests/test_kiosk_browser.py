@@ -164,7 +164,6 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def kiosk(tmp_path: Path) -> Iterator[KioskProcess]:
-    _need_browser()
     process = KioskProcess.start(tmp_path / "kiosk")
     try:
         yield process
@@ -278,8 +277,34 @@ class KioskPage:
             here = self.page.evaluate(HIGHLIGHT_JS)
             seen.append(here)
             if here is not None and all(here[k] == wanted[k] for k in wanted):
+                self.check_highlight(selector)
                 return
         self.fail(f"Space never highlighted {selector} in {MAX_SCAN_PRESSES} presses; highlighted: {seen[:20]}")
+
+    def check_highlight(self, selector: str) -> None:
+        """The highlighted button looks different from the others, and its label is captioned (and spoken)."""
+        looks = self.page.locator(selector).first.evaluate(
+            """el => {
+              const look = b => { const s = getComputedStyle(b);
+                return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.backgroundColor, s.color,
+                        s.borderColor].join('|'); };
+              const other = Array.from(document.querySelectorAll('button'))
+                .find(b => b !== el && b.className === el.className.replace(/\\bscan\\b/, '').trim()
+                           && b.getClientRects().length);
+              const label = (el.querySelector('.label') || el).textContent.trim();
+              return {same: other ? look(other) === look(el) : null, label};
+            }"""
+        )
+        if looks["same"]:
+            self.fail(f"the scan highlight on {selector} looks like any other button")
+        try:
+            self.page.wait_for_function(
+                "label => (document.querySelector('#scan-caption')?.textContent || '').includes(label)",
+                arg=looks["label"],
+                timeout=WAIT_MS,
+            )
+        except Exception:
+            self.fail(f"the highlighted button's label {looks['label']!r} was not captioned")
 
     def start(self) -> dict[str, Any]:
         self.page.goto(self.kiosk.url + "/")
