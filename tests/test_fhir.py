@@ -15,7 +15,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
 
 from voice_triage import fhir
-from voice_triage.cli import Locale
+from voice_triage.cli import Locale, load_locale
 from voice_triage.contract import Value
 from voice_triage.dialogue import Command, Dialogue, Heard
 from voice_triage.records import RecordStore, Summary, summarize
@@ -229,3 +229,44 @@ def test_content_of_another_locale_is_refused(locale: Locale) -> None:
     summary = summarize(run(locale, CALM), locale.content, "k", NOW)
     with pytest.raises(ValueError):
         fhir.questionnaire_response(replace(summary, locale="ko"), locale.content)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_export_fhir_command_writes_a_valid_questionnaire(lang: str, tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    target = tmp_path / "q.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "voice_triage", "export-fhir", "--lang", lang, "--out", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    resource = json.loads(target.read_text(encoding="utf-8"))
+    validate(resource)
+    assert resource["language"] == lang
+    assert [item["linkId"] for item in resource["item"]] == [q.id for q in load_locale(lang).content.questions]
+    to_stdout = subprocess.run(
+        [sys.executable, "-m", "voice_triage", "export-fhir", "--lang", lang],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert json.loads(to_stdout.stdout) == resource
+
+
+def test_export_fhir_to_an_unwritable_place_says_so(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "voice_triage", "export-fhir", "--out", str(tmp_path / "missing" / "q.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "cannot write the Questionnaire" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -418,6 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-voice", action="store_true", help="no microphone and no speech: screen and touch only")
     p.add_argument("--host", help="address to serve on (default: the config's web.host, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to serve on (default: the config's web.port; 0 = any free port)")
+    p = add("export-fhir", "write the question flow as an HL7 FHIR R4 Questionnaire (JSON)")
+    p.add_argument("--out", help="file to write (default: standard output)")
     p = sub.add_parser("validate", help="check the content and grammar; exit 2 if anything is wrong")
     p.add_argument("dir", nargs="?", help="project folder (with prompts/ and grammar/) or a prompts/<locale> folder")
     return parser
@@ -444,6 +446,26 @@ def cmd_kiosk(args: argparse.Namespace, out: TextIO) -> int:
 
 
 COMMANDS["kiosk"] = cmd_kiosk
+
+
+def cmd_export_fhir(args: argparse.Namespace, out: TextIO) -> int:
+    from .fhir import questionnaire
+
+    text = json.dumps(questionnaire(load_locale(args.lang).content), ensure_ascii=False, indent=2) + "\n"
+    if not args.out:
+        out.write(text)
+        return 0
+    target = Path(args.out)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"{target}: cannot write the Questionnaire ({exc.strerror or exc}).", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"Wrote the {args.lang} flow as a FHIR Questionnaire to {target}.", file=out)
+    return 0
+
+
+COMMANDS["export-fhir"] = cmd_export_fhir
 
 
 def main(argv: Sequence[str] | None = None) -> int:
