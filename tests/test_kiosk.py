@@ -418,7 +418,7 @@ def test_scan_says_the_highlighted_label(locale: Locale, text: KioskText) -> Non
     controller.start()
     assert controller.scan("y")
     assert recorder.events[-1] == {"type": "scan", "text": "Yes"}
-    assert speech.turns[-1][1] == ["Yes"]
+    assert speech.turns[-1] == (-1, ["Yes"])
     assert not controller.scan("?")
 
 
@@ -470,3 +470,53 @@ def test_inputs_from_many_threads(locale: Locale, text: KioskText) -> None:
     assert not errors
     assert controller.state in (QUESTION, RESULT, IDLE)
     json.dumps(controller.snapshot())  # always serialisable
+
+
+def test_voice_reprompts_do_not_keep_an_abandoned_session_alive(locale: Locale, text: KioskText) -> None:
+    speech = FakeSpeech()
+    controller, clock, recorder, _ = make(locale, text, speech=speech)
+    controller.start()
+    controller.speech_finished(speech.turns[-1][0])
+    for _ in range(8):  # the voice's no-input timeout, again and again: the dialogue reprompts
+        clock.advance(10)
+        controller.no_input()
+        controller.speech_finished(speech.turns[-1][0])
+        controller.tick()
+    assert controller.state == QUESTION and controller.still_there
+    clock.advance(TIMEOUTS.reset_after_s - 80)
+    controller.tick()
+    assert controller.state == IDLE, "reset after reset_after_s of the person's silence"
+    assert [a.level for a in recorder.sent] == ["assist"], "staff were offered once"
+
+
+def test_a_long_reply_is_not_counted_as_silence(locale: Locale, text: KioskText) -> None:
+    speech = FakeSpeech()
+    controller, clock, *_ = make(locale, text, speech=speech)
+    controller.start()
+    controller.command("help")
+    clock.advance(TIMEOUTS.still_there_s + 5)  # the help takes a while to say
+    controller.tick()
+    assert not controller.still_there
+    controller.speech_finished(speech.turns[-1][0])
+    clock.advance(TIMEOUTS.still_there_s - 1)
+    controller.tick()
+    assert not controller.still_there, "the silence counts from the end of the help"
+    clock.advance(1)
+    controller.tick()
+    assert controller.still_there
+
+
+def test_spoken_commands_on_the_result_screen(locale: Locale, text: KioskText) -> None:
+    controller, _, recorder, store = make(locale, text)
+    controller.start()
+    _, kind = controller.listening()
+    assert kind is locale.content.questions[0].type
+    answer_all(controller)
+    assert controller.listening()[1] is AnswerType.YES_NO
+    lines = controller.snapshot()["result"]["lines"]
+    assert not controller.heard("no"), "not a command"
+    assert controller.heard("say that again")
+    assert recorder.captions()[-len(lines) :] == lines
+    assert controller.heard("stop")
+    assert controller.state == IDLE and controller.listening()[1] is None
+    assert store.count() == 1

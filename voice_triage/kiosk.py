@@ -47,6 +47,7 @@ from .grammar import COMMANDS
 from .kiosk_config import RATE_RANGE, VOLUME_RANGE, KioskConfig
 from .kiosk_text import ANSWER_KEYS, DIGIT_KEYS, KEYS, SETTINGS_BUTTONS, KioskText
 from .records import RecordStore, summarize
+from .understanding import interpret
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,10 @@ SETTINGS = ("contrast", "text_larger", "text_smaller", "slower", "faster", "quie
 TEXT_SIZES = 4  # 0 = normal, then larger steps
 RATE_STEP = 0.8
 VOLUME_STEP = 1.4
-MAX_ANSWER = 100_000  # no age or number of days is larger
+MAX_ANSWER = 100_000
+SCAN_TURN = (
+    -1
+)  # a scanned label is its own turn, never the current one: no caption, no timers  # no age or number of days is larger
 
 
 class Speech(Protocol):
@@ -141,6 +145,7 @@ class KioskController:
         self.prompt = ""  # the latest question or read-back said
         self.still_there = False
         self.speaking = False
+        self.input_turn = True  # the latest thing said answers the person (not a reprompt)
         self.last_activity = clock()
         self.result_at = self.last_activity
         self.stored = False
@@ -215,9 +220,13 @@ class KioskController:
         """Words from the recogniser: a start phrase while idle, else a dialogue event."""
         with self._guard():
             if self.state in (IDLE, ERROR):
-                if " ".join(text.lower().split()) in self.text.start_phrases:
+                said = " " + " ".join(text.lower().split()) + " "
+                if any(f" {phrase} " in said for phrase in self.text.start_phrases):
                     return self.start()
                 return False
+            if self.state == RESULT:  # only commands mean anything now: the same as their buttons
+                command = interpret(text, AnswerType.YES_NO, self.locale.grammar).command
+                return self.command(command) if command is not None else False
             self._activity()
             self._perform(self.dialogue.handle(Heard(text, confidence)))
             return True
@@ -247,15 +256,21 @@ class KioskController:
         return True
 
     def no_input(self) -> bool:
+        """Nobody answered (the voice's timeout): the dialogue reprompts; not the person's activity."""
         return self._event(NoInput())
 
     def no_match(self) -> bool:
+        """Speech that fits no answer: the person is there."""
         return self._event(NoMatch())
 
     def _event(self, event: Event) -> bool:
         with self._guard():
             if self.state != QUESTION:
                 return False
+            if isinstance(event, NoMatch):
+                self._activity()
+            else:
+                self.input_turn = False
             self._perform(self.dialogue.handle(event))
             return True
         return True
@@ -297,8 +312,7 @@ class KioskController:
             self._activity()
             self._publish({"type": "scan", "text": label})
             if self.speech is not None:
-                self.turn += 1
-                self.speech.speak(self.turn, [label])
+                self.speech.speak(SCAN_TURN, [label])  # said, not captioned: the page shows the highlight
             return True
         return True
 
@@ -336,9 +350,25 @@ class KioskController:
         with self._lock:
             if turn == self.turn:
                 self.speaking = False
-                self.last_activity = self.clock()
+                if self.input_turn:  # the silence counts from the end of the reply, not of a reprompt
+                    self.last_activity = self.clock()
                 if self.state == RESULT:
-                    self.result_at = self.last_activity
+                    self.result_at = self.clock()
+
+    def listening(self) -> tuple[tuple[object, ...], AnswerType | None]:
+        """What a spoken reply would answer now: (a key that changes with it, the answer type).
+
+        The type is None while idle (only start phrases mean anything), yes/no
+        for a read-back and on the result screen (commands), else the question's.
+        """
+        with self._lock:
+            question = self.dialogue.current
+            key = (self.state, question.id if question else None, self.dialogue.confirming, self.turn)
+            if self.state == QUESTION and question is not None:
+                return key, AnswerType.YES_NO if self.dialogue.confirming else question.type
+            if self.state == RESULT:
+                return key, AnswerType.YES_NO
+            return key, None
 
     def tick(self) -> None:
         """Look at the clock: "are you still there?", abandoned sessions, the end of the result pause."""
@@ -353,6 +383,7 @@ class KioskController:
                     self._wipe()
                 elif quiet >= timeouts.still_there_s and not self.still_there:
                     self.still_there = True
+                    self.input_turn = False
                     self._perform([Say(self.text["still_there"], "question")])
             elif (
                 self.state in (RESULT, ERROR)
@@ -380,6 +411,7 @@ class KioskController:
             "version": self.version,
             "lang": self.content.locale,
             "still_there": self.still_there,
+            "speaking": self.speaking,  # as of this snapshot; not published when it changes
             "captions": {"turn": self.turn, "lines": list(self.captions)},
             "settings": self.settings.as_dict(),
             "text": {**self.text.fields, "error": messages.say("error")},
@@ -472,6 +504,7 @@ class KioskController:
 
     def _activity(self) -> None:
         self.last_activity = self.clock()
+        self.input_turn = True
         if self.state == RESULT:
             self.result_at = self.last_activity
         if self.still_there:
@@ -574,6 +607,7 @@ class KioskController:
         self.speaking = False
         self.turn += 1
         self.last_activity = self.clock()
+        self.input_turn = True
         if self.settings != self.defaults:
             self.settings = self.defaults
             if self.speech is not None:

@@ -13,10 +13,13 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import TextIO
+from typing import Any, TextIO
 
 from .cli import EXIT_BAD_INPUT, load_locale
 from .kiosk import KioskController
@@ -82,10 +85,35 @@ def cmd_kiosk(args: argparse.Namespace, out: TextIO) -> int:
         store.close()
 
 
+def _server_class() -> type[Any]:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """SIGINT and SIGTERM stop the server cleanly, and are not raised again afterwards.
+
+        (uvicorn re-raises them once it has stopped, which would end the
+        process before the kiosk closes its voice and its database.)
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
 async def _serve(app: object, controller: KioskController, sock: socket.socket, out: TextIO) -> int:
     import uvicorn
 
-    server = uvicorn.Server(
+    server = _server_class()(
         uvicorn.Config(
             app,  # type: ignore[arg-type]
             log_level="warning",

@@ -1,19 +1,396 @@
-"""Voice for the kiosk (placeholder)."""
+"""The kiosk's voice: speaking the captions, and listening for answers, on two threads.
+
+:class:`KioskSpeech` is the controller's :class:`~voice_triage.kiosk.Speech`:
+it says each turn's sentences in order through a
+:class:`~voice_triage.speech_out.Speaker`, tells the controller as each one
+starts (its caption), and stops at once when the person touches the screen or
+presses a key (the player's ``stop``); the sentences it did not say are still
+captioned.  A loudspeaker that fails is reported in one sentence and the kiosk
+goes on with captions only.
+
+:class:`KioskListener` listens all the time: while idle only for the start
+phrases (a tiny vosk grammar), during a question with that answer type's
+grammar, on the result screen for commands.  What it hears goes into the same
+controller as a touch; a reply that arrives after the screen has moved on
+(someone touched an answer meanwhile) is dropped.  A microphone that stops is
+reported once and retried; nothing heard is ever stored or logged.
+
+:func:`start_voice` builds both from the config, falling back to screen and
+touch with one sentence for whatever is missing (model, microphone,
+loudspeaker, speech engine).
+"""
 
 from __future__ import annotations
 
+import collections
+import json
+import logging
 import sys
-from typing import Protocol
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TextIO
 
+from .asr import GARBAGE_WORDS, Hearing, Recognizer, known_words, out_of_vocabulary
 from .cli import Locale
+from .contract import AnswerType
 from .kiosk import KioskController
 from .kiosk_config import KioskConfig
+from .kiosk_text import KioskText
+from .speech_in import Endpointer, ListenSettings, Microphone, MicrophoneError
+from .speech_out import LoudspeakerLost, SpeechOutputError
+
+log = logging.getLogger(__name__)
+
+MIC_RETRY_S = 2.0
 
 
-class Voice(Protocol):
-    def close(self) -> None: ...
+class SpeakerLike(Protocol):
+    """What KioskSpeech needs of :class:`~voice_triage.speech_out.Speaker`."""
+
+    def say(self, text: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def configure(self, rate: int, volume: float) -> None: ...
+
+    @property
+    def busy_until(self) -> float: ...
 
 
-def start_voice(controller: KioskController, config: KioskConfig, locale: Locale) -> Voice | None:
-    print("Voice is not available in the kiosk yet: screen and touch only.", file=sys.stderr)
-    return None
+class PlayerSpeaker:
+    """A real Speaker (pyttsx3 + sounddevice) seen through :class:`SpeakerLike`."""
+
+    def __init__(self, speaker: Any) -> None:
+        self.speaker = speaker
+
+    def say(self, text: str) -> None:
+        self.speaker.say(text)
+
+    def stop(self) -> None:
+        self.speaker.player.stop()
+
+    def configure(self, rate: int, volume: float) -> None:
+        self.speaker.settings.rate = rate
+        self.speaker.settings.volume = volume
+
+    @property
+    def busy_until(self) -> float:
+        return float(self.speaker.busy_until)
+
+    def close(self) -> None:
+        self.speaker.player.close()
+
+
+@dataclass(frozen=True)
+class _Item:
+    turn: int
+    text: str | None  # None: the end of the turn
+    speak: bool = True
+    generation: int = 0
+
+
+class KioskSpeech:
+    """Speaks turns on its own thread; any new turn or interrupt cuts the current one off."""
+
+    def __init__(self, speaker: SpeakerLike | None, err: TextIO = sys.stderr) -> None:
+        self.speaker = speaker
+        self.err = err
+        self.controller: KioskController | None = None
+        self._cv = threading.Condition()
+        self._pending: collections.deque[_Item] = collections.deque()
+        self._generation = 0
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="kiosk-speech", daemon=True)
+
+    def attach(self, controller: KioskController) -> None:
+        self.controller = controller
+        if not self._thread.is_alive():
+            self._thread.start()
+
+    # ---- the controller's Speech protocol (called under the controller's lock: never block)
+
+    def speak(self, turn: int, texts: Sequence[str]) -> None:
+        """Cut off what is being said (the rest is still captioned), then say these."""
+        with self._cv:
+            self._generation += 1
+            rest = [_Item(i.turn, i.text, False, self._generation) for i in self._pending]
+            self._pending.clear()
+            self._pending.extend(rest)
+            self._pending.extend(_Item(turn, t, True, self._generation) for t in texts)
+            self._pending.append(_Item(turn, None, False, self._generation))
+            self._cv.notify()
+        self._stop_player()
+
+    def interrupt(self) -> None:
+        """Stop speaking; the rest of the turn is captioned without being said."""
+        with self._cv:
+            self._generation += 1
+            rest = [_Item(i.turn, i.text, False, self._generation) for i in self._pending]
+            self._pending.clear()
+            self._pending.extend(rest)
+            self._cv.notify()
+        self._stop_player()
+
+    def configure(self, rate: int, volume: float) -> None:
+        if self.speaker is not None:
+            self.speaker.configure(rate, volume)
+
+    # ---- for the listener
+
+    @property
+    def busy_until(self) -> float:
+        speaker = self.speaker
+        return speaker.busy_until if speaker is not None else 0.0
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._pending.clear()
+            self._cv.notify()
+        self._stop_player()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    # ---- the thread
+
+    def _stop_player(self) -> None:
+        speaker = self.speaker
+        if speaker is not None:
+            try:
+                speaker.stop()
+            except Exception:
+                log.warning("the loudspeaker could not be stopped")
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._pending and not self._closed:
+                    self._cv.wait()
+                if self._closed:
+                    return
+                item = self._pending.popleft()
+                current = item.generation == self._generation
+            controller = self.controller
+            if controller is None:
+                continue
+            try:
+                if item.text is None:
+                    controller.speech_finished(item.turn)
+                    continue
+                controller.speech_started(item.turn, item.text)
+                if item.speak and current and self.speaker is not None:
+                    self._say(item.text)
+            except Exception:  # the thread must live on: the next turn still needs its captions
+                log.exception("speech thread error")
+
+    def _say(self, text: str) -> None:
+        assert self.speaker is not None
+        try:
+            self.speaker.say(text)
+        except LoudspeakerLost as exc:
+            print(f"{exc} The kiosk goes on with captions only.", file=self.err, flush=True)
+            self.speaker = None
+        except SpeechOutputError as exc:  # this one sentence: it is on screen
+            log.warning("speech output: %s", exc)
+        except Exception as exc:
+            print(
+                f"The loudspeaker failed ({type(exc).__name__}); the kiosk goes on with captions only.",
+                file=self.err,
+                flush=True,
+            )
+            self.speaker = None
+
+
+# ------------------------------------------------------------------ listening
+
+
+class PhraseRecognizer:
+    """A vosk recogniser restricted to a few phrases (the start phrases), on an already loaded model."""
+
+    def __init__(self, recognizer: Recognizer, phrases: Sequence[str]) -> None:
+        import vosk
+
+        known = known_words(recognizer.model_dir, {w for p in phrases for w in p.split()} | set(GARBAGE_WORDS))
+        usable = [p for p in phrases if known is None or p not in out_of_vocabulary([p], known)]
+        if not usable:
+            raise ValueError("none of the start phrases is in the speech model's vocabulary")
+        self.phrases = usable
+        garbage = [recognizer.garbage] if recognizer.garbage else []
+        self._rec = vosk.KaldiRecognizer(
+            recognizer._model, recognizer.sample_rate, json.dumps([*usable, *garbage], ensure_ascii=False)
+        )
+        self._garbage = recognizer.garbage
+
+    def accept(self, pcm: bytes) -> None:
+        self._rec.AcceptWaveform(pcm)
+
+    def finish(self) -> str:
+        result = json.loads(self._rec.FinalResult())
+        return " ".join(w for w in str(result.get("text", "")).split() if w != self._garbage)
+
+
+class _Changed(Exception):
+    """The screen moved on while listening."""
+
+
+class KioskListener:
+    """Listens on its own thread and feeds what it hears into the controller."""
+
+    def __init__(
+        self,
+        controller: KioskController,
+        recognizer: Recognizer,
+        start: PhraseRecognizer,
+        microphone: Microphone,
+        settings: ListenSettings,
+        quiet_after: Callable[[], float],
+        err: TextIO = sys.stderr,
+    ) -> None:
+        self.controller = controller
+        self.recognizer = recognizer
+        self.start_recognizer = start
+        self.microphone = microphone
+        self.endpointer = Endpointer(settings, microphone.sample_rate)
+        self.quiet_after = quiet_after
+        self.err = err
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kiosk-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=5)
+        self.microphone.close()
+
+    def _run(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self.listen_once()
+            except MicrophoneError as exc:
+                self._microphone_lost(str(exc))
+            except Exception:
+                log.exception("listening failed; trying again")
+                self._closed.wait(MIC_RETRY_S)
+
+    def listen_once(self) -> None:
+        key, kind = self.controller.listening()
+
+        def read(timeout: float) -> tuple[float, bytes] | None:
+            if self._closed.is_set() or self.controller.listening()[0] != key:
+                raise _Changed
+            return self.microphone.read(timeout)
+
+        def sink(pcm: bytes) -> None:
+            if kind is None:
+                self.start_recognizer.accept(pcm)
+            else:
+                self.recognizer.accept(kind, pcm)
+
+        try:
+            utterance = self.endpointer.listen(read, sink, self.quiet_after)
+        except _Changed:
+            self._finish(kind)  # throw away what was fed so far
+            return
+        heard = self._finish(kind)
+        if self.controller.listening()[0] != key:
+            return  # answered by touch meanwhile
+        if kind is None:
+            if heard.text:
+                self.controller.heard(heard.text)
+            return
+        if not utterance.heard_speech:
+            self.controller.no_input()
+        elif heard.empty:
+            self.controller.no_match()
+        else:
+            self.controller.heard(heard.text, heard.confidence)
+
+    def _finish(self, kind: AnswerType | None) -> Hearing:
+        if kind is None:
+            return Hearing(self.start_recognizer.finish(), 1.0)
+        return self.recognizer.finish(kind)
+
+    def _microphone_lost(self, sentence: str) -> None:
+        print(f"{sentence} Retrying; the screen and touch still work.", file=self.err, flush=True)
+        while not self._closed.wait(MIC_RETRY_S):
+            try:
+                self.microphone.reopen()
+            except MicrophoneError:
+                continue
+            print("The microphone is working again.", file=self.err, flush=True)
+            return
+
+
+# ------------------------------------------------------------------ assembly
+
+
+@dataclass
+class Voice:
+    speech: KioskSpeech | None
+    listener: KioskListener | None
+    speaker: PlayerSpeaker | None
+
+    def close(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
+        if self.speech is not None:
+            self.speech.close()
+        if self.speaker is not None:
+            self.speaker.close()
+
+
+def kiosk_texts(locale: Locale, text: KioskText) -> list[str]:
+    """Every sentence the kiosk may say that is known before a session: rendered once at start-up."""
+    from .voice import static_texts
+
+    extra = [text["still_there"], *text.labels.values(), text["start"]]
+    extra += [w[:1].upper() + w[1:] for w in locale.content.messages.answer_words.values()]
+    extra += [str(n) for n in range(11)]
+    return list(dict.fromkeys([*static_texts(locale.content), *extra]))
+
+
+def start_voice(
+    controller: KioskController, config: KioskConfig, locale: Locale, err: TextIO = sys.stderr
+) -> Voice | None:
+    """Speech and listening for the kiosk, or None (screen and touch only) with one sentence why."""
+    from .models import ModelError, find_model
+    from .speech_out import Player, Speaker, Synthesizer, VoiceSettings
+
+    lang = config.locale
+    speaker: PlayerSpeaker | None = None
+    try:
+        synth = Synthesizer(lang, VoiceSettings(config.speech.voice, config.speech.rate, config.speech.volume))
+        synth.prerender(kiosk_texts(locale, controller.text))
+        speaker = PlayerSpeaker(Speaker(synth, Player(synth.sample_rate, config.audio.output_device)))
+    except SpeechOutputError as exc:
+        print(f"{exc} The kiosk shows captions only.", file=err, flush=True)
+    speech: KioskSpeech | None = None
+    if speaker is not None:
+        speech = KioskSpeech(speaker, err)
+        controller.speech = speech
+        speech.attach(controller)
+
+    def quiet_after() -> float:
+        return speech.busy_until if speech is not None else 0.0
+
+    listener: KioskListener | None = None
+    try:
+        recognizer = Recognizer(find_model(lang, cli_path=config.model), locale.grammar)
+        start = PhraseRecognizer(recognizer, controller.text.start_phrases)
+        microphone = Microphone(recognizer.sample_rate, config.audio.input_device)
+        listen = ListenSettings(
+            trailing_silence_ms=config.timeouts.trailing_silence_ms, no_input_timeout_s=config.timeouts.no_input_s
+        )
+        listener = KioskListener(controller, recognizer, start, microphone, listen, quiet_after, err)
+        listener.start()
+    except (ModelError, MicrophoneError) as exc:
+        print(f"{exc} The kiosk takes answers by touch and keys only.", file=err, flush=True)
+    except Exception as exc:  # SpeechModelError, a model without the start words, ...
+        print(f"{exc} The kiosk takes answers by touch and keys only.", file=err, flush=True)
+    if speaker is None and listener is None:
+        print("No voice: the kiosk runs with the screen, touch and keys only.", file=err, flush=True)
+        return None
+    return Voice(speech, listener, speaker)
