@@ -448,3 +448,12 @@ def test_the_kiosk_command_serves_and_says_where(tmp_path: Path) -> None:
             _, err = process.communicate(timeout=15)
     assert "Traceback" not in err, err
     assert "bladder" not in err.lower(), "nothing of the session is logged"
+
+
+def test_validate_checks_the_kiosk_words(locale_copy: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from voice_triage.cli import main
+
+    line = locale_copy.replace("kiosk.yaml", '  help: "Help"\n', '  help: ""\n')
+    assert main(["validate", str(locale_copy.prompts)]) == 2
+    err = capsys.readouterr().err
+    assert f"kiosk.yaml:{line}: kiosk 'labels': 'help' must be non-empty text" in err, err

@@ -15,6 +15,7 @@ from .content import PROMPTS_ROOT, Content, load_content, structure_problems
 from .contract import AnswerType, load_contract
 from .dialogue import Action, Dialogue, End, Event, Heard, NoInput, Say, Show
 from .grammar import Grammar, load_grammar
+from .kiosk_text import load_kiosk_text
 from .simulate import evaluate, load_facts, load_vignettes, run_session
 from .understanding import interpret
 from .yamlload import ContentError, Problem
@@ -75,6 +76,10 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     for prompts_root, grammar_root, lang in pairs:
         try:
             loaded[lang] = load_locale(lang, prompts_root, grammar_root)
+        except ContentError as exc:
+            problems.extend(exc.problems)
+        try:  # the kiosk screen's words
+            load_kiosk_text(prompts_root / lang)
         except ContentError as exc:
             problems.extend(exc.problems)
     reference = loaded.get(REFERENCE_LOCALE)
