@@ -520,3 +520,12 @@ def test_spoken_commands_on_the_result_screen(locale: Locale, text: KioskText) -
     assert controller.heard("stop")
     assert controller.state == IDLE and controller.listening()[1] is None
     assert store.count() == 1
+
+
+def test_a_read_back_answer_is_wiped_too(locale: Locale, text: KioskText) -> None:
+    controller, *_ = make(locale, text)
+    controller.start()
+    controller.heard("maybe yes", confidence=0.1)
+    assert controller.dialogue.confirming and "I heard" in controller.snapshot()["question"]["text"]
+    controller.command("stop")
+    assert controller.prompt == "" and "I heard" not in json.dumps(controller.snapshot())

@@ -603,6 +603,7 @@ class KioskController:
         self.state = IDLE
         self.captions = []
         self.result_lines = ()
+        self.prompt = ""
         self.still_there = False
         self.speaking = False
         self.turn += 1

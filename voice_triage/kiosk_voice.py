@@ -61,11 +61,16 @@ class SpeakerLike(Protocol):
 class PlayerSpeaker:
     """A real Speaker (pyttsx3 + sounddevice) seen through :class:`SpeakerLike`."""
 
-    def __init__(self, speaker: Any) -> None:
+    def __init__(self, speaker: Any, known: set[str] | frozenset[str] = frozenset()) -> None:
         self.speaker = speaker
+        self.known = known  # rendered at start-up, kept; anything else may quote an answer
 
     def say(self, text: str) -> None:
-        self.speaker.say(text)
+        try:
+            self.speaker.say(text)
+        finally:
+            if text not in self.known:
+                self.speaker.synth.forget(text)
 
     def stop(self) -> None:
         self.speaker.player.stop()
@@ -363,8 +368,9 @@ def start_voice(
     speaker: PlayerSpeaker | None = None
     try:
         synth = Synthesizer(lang, VoiceSettings(config.speech.voice, config.speech.rate, config.speech.volume))
-        synth.prerender(kiosk_texts(locale, controller.text))
-        speaker = PlayerSpeaker(Speaker(synth, Player(synth.sample_rate, config.audio.output_device)))
+        texts = kiosk_texts(locale, controller.text)
+        synth.prerender(texts)
+        speaker = PlayerSpeaker(Speaker(synth, Player(synth.sample_rate, config.audio.output_device)), set(texts))
     except SpeechOutputError as exc:
         print(f"{exc} The kiosk shows captions only.", file=err, flush=True)
     speech: KioskSpeech | None = None

@@ -105,6 +105,11 @@ class Synthesizer:
             if text.strip():
                 self.render(text)
 
+    def forget(self, text: str) -> None:
+        """Drop every rendering of ``text`` (a sentence that quotes an answer must not outlive its session)."""
+        for key in [key for key in self._cache if key[0] == text]:
+            del self._cache[key]
+
     def cached(self, text: str) -> bool:
         return (text, self.settings.voice, self.settings.rate) in self._cache
 
