@@ -457,3 +457,30 @@ def test_validate_checks_the_kiosk_words(locale_copy: Any, capsys: pytest.Captur
     assert main(["validate", str(locale_copy.prompts)]) == 2
     err = capsys.readouterr().err
     assert f"kiosk.yaml:{line}: kiosk 'labels': 'help' must be non-empty text" in err, err
+
+
+def test_an_unopenable_database_is_one_sentence(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    path = tmp_path / "kiosk.yaml"
+    path.write_text(
+        json.dumps({"name": "k", "database": str(blocker / "sub" / "r.sqlite3"), "staff_token_env": "VT_TEST_TOKEN"}),
+        encoding="utf-8",
+    )
+    done = _run(["kiosk", "--config", str(path), "--no-voice", "--port", "0"], {**os.environ, "VT_TEST_TOKEN": TOKEN})
+    assert done.returncode == 1
+    assert done.stderr.startswith("The record database ") and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_the_korean_kiosk_speaks_korean(tmp_path: Path) -> None:
+    from voice_triage.cli import load_locale
+
+    controller = KioskController(
+        load_locale("ko"), load_locale_text("ko"), KioskConfig(name="k", locale="ko"), None, notify=lambda a: None
+    )
+    controller.start()
+    view = controller.snapshot()
+    assert view["lang"] == "ko"
+    labels = {b["value"]: b["label"] for b in view["buttons"]}
+    assert labels["yes"] == "네" and labels["repeat"] == "다시 듣기"
+    assert '<html lang="ko">' in kiosk_page("ko", controller.text["title"], dict(controller.text.regions))

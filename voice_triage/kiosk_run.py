@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import signal
 import socket
+import sqlite3
 import sys
 import threading
 from collections.abc import Iterator
@@ -31,6 +33,15 @@ from .web import create_app
 log = logging.getLogger(__name__)
 
 TICK_S = 0.25
+
+
+def ipaddress_is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -69,7 +80,17 @@ def cmd_kiosk(args: argparse.Namespace, out: TextIO) -> int:
     except OSError as exc:
         print(f"The kiosk cannot listen on {host}:{port} ({exc.strerror or exc}).", file=sys.stderr)
         return 1
-    store = RecordStore(config.database, timedelta(hours=config.retention_hours))
+    try:
+        store = RecordStore(config.database, timedelta(hours=config.retention_hours))
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
+        sock.close()
+        print(f"The record database {config.database} cannot be opened ({exc}).", file=sys.stderr)
+        return 1
+    if not ipaddress_is_loopback(host):
+        print(
+            f"The staff page is reachable from other machines on {host}: put it behind TLS (deploy/README.md).",
+            file=sys.stderr,
+        )
     voice = None
     controller = KioskController(locale, text, config, store)
     if not args.no_voice:
