@@ -80,12 +80,14 @@ class Client:
         self.token = token
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=HTTP_TIMEOUT_S)
         self.requests = 0
+        self.request_ms: list[float] = []
 
     def call(self, method: str, path: str, body: Any = None, staff: bool = False) -> tuple[int, Any]:
         headers = {"Content-Type": "application/json"} if body is not None else {}
         if staff:
             headers["Authorization"] = f"Bearer {self.token}"
         data = json.dumps(body).encode() if body is not None else None
+        started = time.perf_counter()
         for attempt in (1, 2):
             try:
                 self.conn.request(method, path, body=data, headers=headers)
@@ -98,6 +100,7 @@ class Client:
                 if attempt == 2:
                     raise
         self.requests += 1
+        self.request_ms.append((time.perf_counter() - started) * 1000)
         try:
             payload = json.loads(raw) if raw else None
         except ValueError:
@@ -299,6 +302,7 @@ def soak(sessions: int, workdir: Path, warmup: int | None = None) -> dict[str, A
         "alerts_written": alerts_written,
         "events_streamed": events,
         "http_requests": client.requests,
+        "median_request_ms": round(statistics.median(client.request_ms), 2) if client.request_ms else None,
         "elapsed_s": round(elapsed, 1),
         "vignettes": len(cases),
         "kiosk_exit_status": code,
@@ -326,7 +330,11 @@ def table(report: Mapping[str, Any]) -> str:
             f"median {report['median_session_ms']} ms, p95 {report['p95_session_ms']} ms, "
             f"max {report['max_session_ms']} ms (median {report['median_questions']} questions)",
         ),
-        ("HTTP", f"{report['http_requests']} requests, {report['events_streamed']} live events streamed"),
+        (
+            "HTTP",
+            f"{report['http_requests']} requests (median {report['median_request_ms']} ms), "
+            f"{report['events_streamed']} live events streamed",
+        ),
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
