@@ -51,7 +51,7 @@ from voice_triage.simulate import load_vignettes, run_session
 
 ROOT = Path(__file__).resolve().parent.parent
 VIGNETTE_FILES = (
-    ROOT.parent / "shared" / "clinical" / "vignettes-public.yaml",
+    ROOT / "clinical" / "vignettes-public.yaml",  # the repository copy of ../shared/clinical
     ROOT / "clinical" / "vignettes-dev.yaml",
 )
 OUT = ROOT / "bench" / "kiosk_soak.json"

@@ -16,7 +16,7 @@ from voice_triage.cli import Locale
 from voice_triage.contract import Value
 from voice_triage.simulate import patient_words, run_session
 
-PUBLIC_VIGNETTES = ROOT.parent / "shared" / "clinical" / "vignettes-public.yaml"
+PUBLIC_VIGNETTES = ROOT / "clinical" / "vignettes-public.yaml"  # the repository copy of ../shared
 
 pytestmark = pytest.mark.slow
 

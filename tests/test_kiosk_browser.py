@@ -46,7 +46,7 @@ from voice_triage.simulate import Vignette, load_vignettes
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-PUBLIC_VIGNETTES = ROOT.parent / "shared" / "clinical" / "vignettes-public.yaml"
+PUBLIC_VIGNETTES = ROOT / "clinical" / "vignettes-public.yaml"  # the repository copy of ../shared
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root
