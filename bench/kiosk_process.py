@@ -30,19 +30,18 @@ READY = re.compile(r"kiosk ready on (http://\S+?)/?\s*$")
 TOKEN_ENV = "VOICE_TRIAGE_TEST_STAFF_TOKEN"
 KIOSK_NAME = "Test kiosk <B&1>"  # escaped everywhere it is shown
 
-# The alert command: copy stdin to alert-<n>.json in the given folder, atomically
-# (written to a temporary name, then renamed), so a reader never sees half a file.
+# The alert command: copy stdin to alert-<time>-<pid>.json in the given folder, atomically
+# (written to a temporary name, then renamed), so a reader never sees half a file, and
+# alerts that run at the same moment never overwrite each other.
 ALERT_SCRIPT = """
-import os, sys
+import os, sys, time
 folder = sys.argv[1]
 data = sys.stdin.buffer.read()
-n = 0
-while os.path.exists(os.path.join(folder, f"alert-{n}.json")):
-    n += 1
-tmp = os.path.join(folder, f".alert-{n}.{os.getpid()}.tmp")
+name = f"alert-{time.time_ns():020d}-{os.getpid()}"
+tmp = os.path.join(folder, f".{name}.tmp")
 with open(tmp, "wb") as f:
     f.write(data)
-os.replace(tmp, os.path.join(folder, f"alert-{n}.json"))
+os.replace(tmp, os.path.join(folder, name + ".json"))
 """
 
 
