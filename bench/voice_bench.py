@@ -88,6 +88,7 @@ def accuracy_and_rtf(recognizer, grammar) -> dict[str, object]:  # type: ignore[
         cases += [(kind, phrase, value, "value") for value, phrase in table.items()]
     cases += [("command", phrase, command, "command") for phrase, command in COMMANDS.items()]
     rtf: list[float] = []
+    heard_answers: list[tuple[float, bool]] = []  # (confidence, right) for every decode that gave a value
     table: dict[str, dict[str, list[bool]]] = {}
     pink = noise("pinknoise", 16000 * 6)
     for kind, phrase, expected, field in cases:
@@ -101,12 +102,36 @@ def accuracy_and_rtf(recognizer, grammar) -> dict[str, object]:  # type: ignore[
                 if condition == "clean":
                     rtf.append((time.perf_counter() - started) / (len(audio) / 16000))
                 table.setdefault(kind, {}).setdefault(condition, []).append(heard[field] == expected)
+                if field == "value" and heard["value"] is not None:  # an answer the dialogue would act on
+                    heard_answers.append((float(heard["confidence"]), heard["value"] == expected))  # type: ignore[arg-type]
     summary = {
         kind: {c: round(100 * sum(v) / len(v), 1) for c, v in conditions.items()} for kind, conditions in table.items()
     }
     every = {c: [x for k in table.values() for x in k[c]] for c in ("clean", "pink 10 dB")}
     summary["all"] = {c: round(100 * sum(v) / len(v), 1) for c, v in every.items()}
-    return {"accuracy_percent": summary, "rtf_median": round(statistics.median(rtf), 4), "decodes": len(rtf)}
+    return {
+        "accuracy_percent": summary,
+        "rtf_median": round(statistics.median(rtf), 4),
+        "decodes": len(rtf),
+        "confidence_calibration": calibration(heard_answers),
+    }
+
+
+def calibration(heard: list[tuple[float, bool]]) -> dict[str, object]:
+    """For each threshold: wrong answers it would let through unconfirmed, right ones it would read back.
+
+    The dialogue reads an answer back when the recogniser's confidence is
+    below its threshold (``Thresholds``: 0.5 ordinary, 0.9 red-flag questions).
+    """
+    wrong = [c for c, right in heard if not right]
+    right = [c for c, ok in heard if ok]
+    rows = {}
+    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+        rows[str(threshold)] = {
+            "wrong_accepted_percent": round(100 * sum(c >= threshold for c in wrong) / max(1, len(wrong)), 1),
+            "right_read_back_percent": round(100 * sum(c < threshold for c in right) / max(1, len(right)), 1),
+        }
+    return {"answers": len(heard), "wrong": len(wrong), "by_threshold": rows}
 
 
 class Recorder:
