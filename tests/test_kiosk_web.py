@@ -484,3 +484,44 @@ def test_the_korean_kiosk_speaks_korean(tmp_path: Path) -> None:
     labels = {b["value"]: b["label"] for b in view["buttons"]}
     assert labels["yes"] == "네" and labels["repeat"] == "다시 듣기"
     assert '<html lang="ko">' in kiosk_page("ko", controller.text["title"], dict(controller.text.regions))
+
+
+def _asgi_get(app: Any, path: str, client: tuple[str, int], headers: list[tuple[bytes, bytes]]) -> int:
+    """One GET straight through the ASGI app, as if from ``client``; the status."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"kiosk"), *headers],
+        "client": client,
+        "server": ("0.0.0.0", 8080),
+    }
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), TIMEOUT_S))
+    return statuses[0]
+
+
+def test_the_kiosk_screen_is_not_served_to_other_machines(locale: Locale) -> None:
+    controller = KioskController(locale, load_locale_text("en"), KioskConfig(name="k"), None, notify=lambda a: None)
+    app = create_app(controller, None, TOKEN)
+    bearer = [(b"authorization", f"Bearer {TOKEN}".encode())]
+    for path in ("/", "/api/state", "/events"):
+        assert _asgi_get(app, path, ("192.0.2.7", 5000), []) == 403, path
+    assert _asgi_get(app, "/api/state", ("127.0.0.1", 5000), []) == 200
+    assert _asgi_get(app, "/api/state", ("::1", 5000), []) == 200
+    assert _asgi_get(app, "/api/staff/sessions", ("192.0.2.7", 5000), bearer) == 200, "staff may be remote"
+    assert _asgi_get(app, "/api/staff/sessions", ("192.0.2.7", 5000), []) == 401

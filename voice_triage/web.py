@@ -19,7 +19,10 @@ Starlette routes over one :class:`~voice_triage.kiosk.KioskController`:
   ``Authorization: Bearer TOKEN`` or the HttpOnly, SameSite=Strict cookie
   that ``POST /staff/login`` (form field ``token``) sets; 401 otherwise.
 
-Every response forbids caching and framing and allows only same-origin
+The kiosk page and its API (``/``, ``/events``, ``/api/state``,
+``/api/input``) answer only loopback clients (403 otherwise): with
+``web.host`` opened for the staff page, the screen's answers stay on the
+kiosk.  Every response forbids caching and framing and allows only same-origin
 scripts and styles.  Nothing here logs a request body.
 """
 
@@ -29,6 +32,7 @@ import asyncio
 import contextlib
 import hmac
 import html
+import ipaddress
 import json
 import logging
 import secrets
@@ -126,6 +130,25 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def kiosk_client(request: Request) -> bool:
+    """The kiosk page and its API answer only the machine itself (the kiosk's own browser).
+
+    The staff page may be served to the network (``web.host``); the person's
+    answers on the kiosk screen never are.
+    """
+    client = request.client
+    if client is None:  # a Unix socket: the machine itself
+        return True
+    try:
+        return ipaddress.ip_address(client.host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _not_here() -> JSONResponse:
+    return _error(403, "The kiosk page is shown only on the kiosk itself.")
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -343,12 +366,18 @@ def create_app(
         return [session_dict(s, level_names) for s in store.today(local_now())]
 
     async def index(request: Request) -> Response:
+        if not kiosk_client(request):
+            return _not_here()
         return HTMLResponse(kiosk_page(lang, title, dict(controller.text.regions)))
 
     async def state(request: Request) -> Response:
+        if not kiosk_client(request):
+            return _not_here()
         return JSONResponse(controller.snapshot())
 
     async def input_(request: Request) -> Response:
+        if not kiosk_client(request):
+            return _not_here()
         try:
             taken = apply_input(controller, await read_json(request))
         except BadRequest as exc:
@@ -358,6 +387,8 @@ def create_app(
         return JSONResponse({"ok": True})
 
     async def events(request: Request) -> Response:
+        if not kiosk_client(request):
+            return _not_here()
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=QUEUE_LIMIT)
 
