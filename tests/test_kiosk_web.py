@@ -525,3 +525,22 @@ def test_the_kiosk_screen_is_not_served_to_other_machines(locale: Locale) -> Non
     assert _asgi_get(app, "/api/state", ("::1", 5000), []) == 200
     assert _asgi_get(app, "/api/staff/sessions", ("192.0.2.7", 5000), bearer) == 200, "staff may be remote"
     assert _asgi_get(app, "/api/staff/sessions", ("192.0.2.7", 5000), []) == 401
+
+
+def test_a_record_exports_as_a_valid_fhir_questionnaire_response(server: Server) -> None:
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    server.controller.start()
+    server.controller.answer("yes")  # a red flag: the session ends and is stored
+    [summary] = server.store.today(datetime.now().astimezone())
+    path = f"/api/staff/sessions/{summary.id}/fhir"
+    status, _, _ = server.request("GET", path)
+    assert status == 401
+    status, headers, body = server.request("GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200 and headers["content-type"].startswith("application/fhir+json")
+    resource = json.loads(body)
+    QuestionnaireResponse.model_validate(resource)
+    assert resource["author"]["display"] == KIOSK_NAME
+    assert f'href="{path}"' in server.staff("/staff")[1].decode()
+    assert server.staff("/api/staff/sessions/999999/fhir")[0] == 404
+    assert server.staff("/api/staff/sessions/abc/fhir")[0] == 404

@@ -15,7 +15,8 @@ Starlette routes over one :class:`~voice_triage.kiosk.KioskController`:
   is not JSON);
 * staff: ``GET /staff`` (HTML), ``GET /api/staff/sessions`` (today's
   records, emergencies first), ``GET /api/staff/alerts``,
-  ``POST /api/staff/ack`` (``{"id": N}``, or ``{}`` for all), all with
+  ``GET /api/staff/sessions/{id}/fhir`` (one record as a FHIR R4
+  QuestionnaireResponse), ``POST /api/staff/ack`` (``{"id": N}``, or ``{}`` for all), all with
   ``Authorization: Bearer TOKEN`` or the HttpOnly, SameSite=Strict cookie
   that ``POST /staff/login`` (form field ``token``) sets; 401 otherwise.
 
@@ -49,9 +50,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .cli import load_locale
+from .fhir import questionnaire_response
 from .grammar import COMMANDS
 from .kiosk import SETTINGS, KioskController
 from .records import RecordStore, Summary
+from .yamlload import ContentError
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +313,8 @@ def staff_page(kiosk: str, sessions: list[dict[str, Any]], alerts: list[dict[str
 <tbody>{rows}</tbody>
 </table>
 <p>This is not a diagnosis: it records what the person answered and what the kiosk advised.</p>
-<button type="button" class="print" data-print="{sid}">Print this record</button>
+<p class="actions"><button type="button" class="print" data-print="{sid}">Print this record</button>
+<a class="fhir" href="/api/staff/sessions/{sid}/fhir">FHIR QuestionnaireResponse (JSON)</a></p>
 </article>"""
         )
     listing = "\n".join(articles) if articles else '<p id="no-sessions">No sessions today.</p>'
@@ -454,6 +459,18 @@ def create_app(
             return unauthorized_json()
         return JSONResponse({"kiosk": kiosk, "sessions": sessions()})
 
+    async def api_fhir(request: Request) -> Response:
+        if not authorized(request):
+            return unauthorized_json()
+        summary = store.get(int(request.path_params["record"])) if store is not None else None
+        if summary is None:
+            return _error(404, "No such record (or it is past the retention period).")
+        try:
+            content = controller.content if summary.locale == lang else load_locale(summary.locale).content
+        except ContentError:
+            return _error(409, f"The {summary.locale!r} content is not available to export this record.")
+        return JSONResponse(questionnaire_response(summary, content), media_type="application/fhir+json")
+
     async def api_alerts(request: Request) -> Response:
         if not authorized(request):
             return unauthorized_json()
@@ -483,6 +500,7 @@ def create_app(
         Route("/staff/login", login, methods=["POST"]),
         Route("/staff/logout", logout, methods=["POST"]),
         Route("/api/staff/sessions", api_sessions),
+        Route("/api/staff/sessions/{record:int}/fhir", api_fhir),
         Route("/api/staff/alerts", api_alerts),
         Route("/api/staff/ack", api_ack, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
