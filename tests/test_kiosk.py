@@ -529,3 +529,13 @@ def test_a_read_back_answer_is_wiped_too(locale: Locale, text: KioskText) -> Non
     assert controller.dialogue.confirming and "I heard" in controller.snapshot()["question"]["text"]
     controller.command("stop")
     assert controller.prompt == "" and "I heard" not in json.dumps(controller.snapshot())
+
+
+def test_louder_and_slower_work_on_the_result_screen(locale: Locale, text: KioskText) -> None:
+    controller, *_ = make(locale, text)
+    controller.start()
+    answer_all(controller)
+    volume, rate = controller.settings.volume, controller.settings.rate
+    assert controller.heard("louder") and controller.command("slower")
+    assert controller.settings.volume > volume and controller.settings.rate < rate
+    assert controller.state == RESULT

@@ -240,6 +240,8 @@ class KioskController:
             if self.state in (IDLE, ERROR):
                 return False
             self._activity()
+            if self.state == RESULT and name in ("slower", "louder"):  # while the result is read out
+                return self.setting(name)
             if self.state == RESULT and name in ("stop", "start_over", "back"):
                 if self.emergency is not None:
                     self._perform(self.dialogue.handle(Command("repeat")))  # the emergency stays
