@@ -137,7 +137,9 @@ def test_a_whole_session_by_touch_ends_with_the_level_then_is_wiped(locale: Loca
     first = locale.content.questions[0]
     assert view["question"]["id"] == first.id and view["question"]["text"] == first.text
     assert first.text in recorder.captions(), "every sentence is captioned"
-    assert locale.content.messages.say("welcome") in recorder.captions()
+    # nothing listens here (no microphone, no model): the welcome asks for touch, not speech
+    assert text["welcome_touch"] in recorder.captions()
+    assert locale.content.messages.say("welcome") not in recorder.captions()
 
     answer_all(controller)
     expected = triage(locale.content, controller.dialogue.answers).level
@@ -539,3 +541,12 @@ def test_louder_and_slower_work_on_the_result_screen(locale: Locale, text: Kiosk
     assert controller.heard("louder") and controller.command("slower")
     assert controller.settings.volume > volume and controller.settings.rate < rate
     assert controller.state == RESULT
+
+
+def test_a_kiosk_that_cannot_hear_never_asks_for_speech(locale: Locale, text: KioskText) -> None:
+    controller, _, recorder, _ = make(locale, text)
+    assert controller.snapshot()["text"]["invite"] == text["invite_touch"]
+    controller.hears = True  # what kiosk_voice sets once a microphone and a model listen
+    assert controller.snapshot()["text"]["invite"] == text["invite"]
+    controller.start()
+    assert recorder.captions()[0] == locale.content.messages.say("welcome")

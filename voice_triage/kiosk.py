@@ -131,6 +131,9 @@ class KioskController:
         self.wall = wall
         self.notify = notify if notify is not None else (lambda alert: alerts.send_in_background(alert, config))
         self.speech = speech
+        # True once a microphone and a model listen (kiosk_voice); until then the
+        # kiosk never asks for a spoken answer: touch and keys only.
+        self.hears = False
         self._new_dialogue = dialogue_factory or (lambda: Dialogue(locale.content, locale.grammar))
         self._lock = threading.RLock()
         self._subscribers: list[Callable[[dict[str, Any]], None]] = []
@@ -198,7 +201,14 @@ class KioskController:
             self.sessions += 1
             self.stored = False
             log.info("session %d started", self.sessions)
-            self._perform(self.dialogue.start())
+            actions = self.dialogue.start()
+            if not self.hears:  # "answer each one out loud" would be a false promise
+                welcome = self.content.messages.say("welcome")
+                actions = [
+                    Say(self.text["welcome_touch"], a.kind) if isinstance(a, Say) and a.text == welcome else a
+                    for a in actions
+                ]
+            self._perform(actions)
             return True
         return True
 
@@ -416,7 +426,11 @@ class KioskController:
             "speaking": self.speaking,  # as of this snapshot; not published when it changes
             "captions": {"turn": self.turn, "lines": list(self.captions)},
             "settings": self.settings.as_dict(),
-            "text": {**self.text.fields, "error": messages.say("error")},
+            "text": {
+                **self.text.fields,
+                "invite": self.text["invite" if self.hears else "invite_touch"],
+                "error": messages.say("error"),
+            },
             "regions": dict(self.text.regions),
             "buttons": self._buttons(),
             "settings_buttons": self._settings_buttons(),

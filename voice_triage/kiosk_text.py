@@ -23,6 +23,8 @@ from .yamlload import ContentError, LineDict, LineList, Problem, load_file, wher
 FIELDS = (
     "title",
     "invite",
+    "invite_touch",
+    "welcome_touch",
     "start",
     "still_there",
     "emergency_wait",

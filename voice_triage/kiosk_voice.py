@@ -392,6 +392,7 @@ def start_voice(
         )
         listener = KioskListener(controller, recognizer, start, microphone, listen, quiet_after, err)
         listener.start()
+        controller.hears = True
     except (ModelError, MicrophoneError) as exc:
         print(f"{exc} The kiosk takes answers by touch and keys only.", file=err, flush=True)
     except Exception as exc:  # SpeechModelError, a model without the start words, ...
