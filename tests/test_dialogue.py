@@ -199,6 +199,49 @@ def test_stop(locale: Locale) -> None:
     assert dialogue.handle(NoInput()) == []
 
 
+def test_unclear_spoken_stop_is_asked_about_and_no_carries_on(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("no"))
+    ask = Say(locale.content.messages.say("confirm_stop"), "question")
+    assert dialogue.handle(Heard("stop", 0.3)) == [ask]
+    assert dialogue.confirming and not dialogue.finished
+    assert dialogue.handle(NoInput()) == [ask], "nothing heard: asked again"
+    assert dialogue.handle(Heard("no")) == asks(locale.content, SECOND)
+    assert dialogue.answers == {FIRST: "no"}, "the answers are kept"
+    assert not dialogue.confirming and not dialogue.finished
+
+
+def test_unclear_spoken_stop_confirmed_by_voice_or_touch_stops(locale: Locale) -> None:
+    for reply in (Heard("yes"), Chose("yes")):
+        dialogue, _ = started(locale)
+        assert spoken(dialogue.handle(Heard("please stop", 0.4))) == [locale.content.messages.say("confirm_stop")]
+        assert dialogue.handle(reply)[-1] == End("stopped", None)
+        assert dialogue.outcome == "stopped"
+
+
+def test_clear_spoken_stop_and_a_touched_stop_need_no_question(locale: Locale) -> None:
+    for event in (Heard("stop", 0.95), Command("stop")):
+        dialogue, _ = started(locale)
+        assert dialogue.handle(event)[-1] == End("stopped", None)
+
+
+def test_unclear_spoken_start_over_is_asked_about(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("no"))
+    assert spoken(dialogue.handle(Heard("start over", 0.2))) == [locale.content.messages.say("confirm_start_over")]
+    assert dialogue.answers == {FIRST: "no"}
+    again = [Say(locale.content.messages.say("start_over")), *asks(locale.content, FIRST)]
+    assert dialogue.handle(Heard("yes")) == again
+    assert dialogue.answers == {}
+
+
+def test_another_command_answers_the_stop_question(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("stop", 0.3))
+    assert dialogue.handle(Heard("repeat")) == asks(locale.content, FIRST)
+    assert not dialogue.confirming
+
+
 @pytest.mark.parametrize(("name", "message"), [("slower", "slower"), ("louder", "louder")])
 def test_slower_and_louder(locale: Locale, name: str, message: str) -> None:
     dialogue, _ = started(locale)

@@ -70,6 +70,8 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "offer_staff": (),
     "confirm": ("answer",),
     "confirm_retry": (),
+    "confirm_stop": (),
+    "confirm_start_over": (),
     "help_examples": ("examples",),
     "first_question": (),
     "slower": (),

@@ -97,6 +97,9 @@ class End:
 
 Action = Say | Show | Alert | Adjust | End
 
+# Commands that throw the answers away: when heard unclearly, they are asked about first.
+DESTRUCTIVE = ("stop", "start_over")
+
 CHOICES: dict[AnswerType, tuple[str, ...]] = {
     AnswerType.YES_NO: ("yes", "no", UNKNOWN),
     AnswerType.SIDE: ("left", "right", "both", UNKNOWN),
@@ -132,6 +135,8 @@ class Dialogue:
     outcome: str | None = None
     _asked: list[str] = field(default_factory=list)
     _pending: tuple[Value, str] | None = None
+    # "stop" or "start over" heard unclearly: it would throw the answers away, so it is asked about first
+    _pending_command: str | None = None
     _no_input: int = 0
     _no_match: int = 0
     _staff_alerted: bool = False
@@ -145,7 +150,7 @@ class Dialogue:
     @property
     def confirming(self) -> bool:
         """Waiting for yes or no to "I heard ..., is that right?"."""
-        return self._pending is not None
+        return self._pending is not None or self._pending_command is not None
 
     @property
     def questions_asked(self) -> int:
@@ -185,6 +190,7 @@ class Dialogue:
         self.result = None
         self.outcome = None
         self._pending = None
+        self._pending_command = None
         self._staff_alerted = False
         self._no_input = self._no_match = 0
 
@@ -217,9 +223,14 @@ class Dialogue:
 
     def _heard(self, text: str, confidence: float) -> list[Action]:
         assert self.current is not None
+        if self._pending_command is not None:
+            return self._confirming_command(text)
         if self._pending is not None:
             return self._confirming(text)
         meaning = interpret(text, self.current.type, self.grammar, unit=self.current.unit)
+        if meaning.command in DESTRUCTIVE and confidence < self.thresholds.ordinary:
+            self._pending_command = meaning.command
+            return [Say(self.content.messages.say(f"confirm_{meaning.command}"), "question")]
         if meaning.command is not None:
             return self._command(meaning.command)
         if meaning.value is None:
@@ -231,6 +242,8 @@ class Dialogue:
 
     def _chose(self, value: Value) -> list[Action]:
         assert self.current is not None
+        if self._pending_command is not None:  # a touch on yes/no answers "did you ask to stop?"
+            return self._confirming_command(str(value))
         if self._pending is not None:  # a touch on yes/no answers the confirmation
             return self._confirming(str(value))
         if self.current.type in (AnswerType.SCALE_0_10, AnswerType.NUMBER) and isinstance(value, str):
@@ -264,6 +277,16 @@ class Dialogue:
             return [Say(self.content.messages.say("confirm_retry")), *self._ask(self.current)]
         return self._reprompt("no_match", self._no_match)
 
+    def _confirming_command(self, text: str) -> list[Action]:
+        assert self._pending_command is not None and self.current is not None
+        name, self._pending_command = self._pending_command, None
+        meaning = interpret(text, AnswerType.YES_NO, self.grammar)
+        if meaning.command is not None:
+            return self._command(meaning.command)
+        if meaning.value == "yes":
+            return self._command(name)
+        return self._ask(self.current)  # not what they meant: carry on where they were
+
     def _accept(self, value: Value, said: str) -> list[Action]:
         assert self.current is not None
         question = self.current
@@ -284,6 +307,8 @@ class Dialogue:
         assert self.current is not None
         messages = self.content.messages
         question = self.current
+        if self._pending_command is not None:  # nothing clear in reply to "did you ask to stop?"
+            return [Say(messages.say(f"confirm_{self._pending_command}"), "question")]
         if self._pending is not None:  # nothing clear in reply to "is that right?"
             return [Say(messages.say("confirm", answer=self._words(self._pending[0])), "question")]
         if count == 1:
@@ -317,6 +342,7 @@ class Dialogue:
             return []
         question = self.current
         assert question is not None
+        self._pending_command = None  # any other command is the answer to "did you ask to stop?"
         if self._pending is not None and name in ("repeat", "help", "slower", "louder"):
             # keep the heard answer waiting for its yes or no
             confirm = Say(messages.say("confirm", answer=self._words(self._pending[0])), "question")
