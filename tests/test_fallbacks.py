@@ -232,6 +232,8 @@ def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
     content = load_locale("ko").content
     texts = {q.text: q for q in content.questions} | {q.rephrase: q for q in content.questions}
     confirm_prefix = content.messages.text["confirm"].split("{")[0]
+    # "Did you ask to stop?" after a misheard command: this patient never asked, so it says no
+    command_checks = {content.messages.say("confirm_stop"), content.messages.say("confirm_start_over")}
     with virtual_audio() as env:
         kiosk = subprocess.Popen(
             [sys.executable, "-m", "voice_triage", "run", "--lang", "ko", "--rate", "190", "--no-input-timeout", "20"],
@@ -269,7 +271,7 @@ def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
                 printed.append(line)
                 if line in texts:
                     question, confirming = texts[line], False
-                elif line.startswith(confirm_prefix):
+                elif line.startswith(confirm_prefix) or line in command_checks:
                     confirming, line_before = True, line
                 if line != "(listening)" or question is None:
                     continue

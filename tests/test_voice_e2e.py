@@ -67,6 +67,8 @@ def run_spoken_session(facts: Mapping[str, Value], env: dict[str, str], tmp: Pat
         by_text[q.text] = q
         by_text[q.rephrase] = q
     confirm_prefix = content.messages.text["confirm"].split("{")[0]
+    # "Did you ask to stop?" after a misheard command: this patient never asked, so it says no
+    command_checks = {content.messages.say("confirm_stop"), content.messages.say("confirm_start_over")}
     kiosk = subprocess.Popen(
         [sys.executable, "-m", "voice_triage", "run", "--lang", "ko", "--rate", "190", "--no-input-timeout", "15"],
         env=env,
@@ -96,7 +98,7 @@ def run_spoken_session(facts: Mapping[str, Value], env: dict[str, str], tmp: Pat
         printed.append(line)
         if line in by_text:
             question, confirming = by_text[line], False
-        elif line.startswith(confirm_prefix):
+        elif line.startswith(confirm_prefix) or line in command_checks:
             confirming, heard_back = True, line
         elif line == "(listening)":
             if question is None:
