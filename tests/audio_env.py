@@ -26,11 +26,12 @@ def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
-@contextlib.contextmanager
-def virtual_audio() -> Iterator[dict[str, str]]:
-    """Start PulseAudio with spk + mic; yield the environment to run programs in."""
-    runtime = tempfile.mkdtemp(prefix="voice-triage-pulse-")
-    env = {**os.environ, "XDG_RUNTIME_DIR": runtime, "PULSE_RUNTIME_PATH": str(Path(runtime) / "pulse")}
+def start_audio_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start PulseAudio (null sink spk, virtual microphone mic on its monitor) in ``env``.
+
+    Returns the keep-alive stream that keeps the null sink's clock running
+    (without it the monitor delivers nothing while nobody plays).
+    """
     subprocess.run(
         [
             "pulseaudio",
@@ -53,7 +54,7 @@ def virtual_audio() -> Iterator[dict[str, str]]:
         time.sleep(0.1)
     subprocess.run(["pactl", "set-default-sink", "spk"], env=env, check=True)
     subprocess.run(["pactl", "set-default-source", "mic"], env=env, check=True)
-    keepalive = subprocess.Popen(
+    return subprocess.Popen(
         [
             "pacat",
             "--playback",
@@ -69,6 +70,14 @@ def virtual_audio() -> Iterator[dict[str, str]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+@contextlib.contextmanager
+def virtual_audio() -> Iterator[dict[str, str]]:
+    """Start PulseAudio with spk + mic; yield the environment to run programs in."""
+    runtime = tempfile.mkdtemp(prefix="voice-triage-pulse-")
+    env = {**os.environ, "XDG_RUNTIME_DIR": runtime, "PULSE_RUNTIME_PATH": str(Path(runtime) / "pulse")}
+    keepalive = start_audio_server(env)
     try:
         yield env
     finally:

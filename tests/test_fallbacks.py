@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.audio_env import espeak_wav, missing_tools, play, virtual_audio
+from tests.audio_env import espeak_wav, missing_tools, play, start_audio_server, virtual_audio
 from tests.spoken_answers import KO_SAY, confirmation_reply
 from voice_triage import cli
 from voice_triage.cli import load_locale
@@ -181,45 +181,6 @@ def test_internal_error_tells_the_patient_to_ask_the_front_desk(
     assert "front desk" in EN.say("error")
 
 
-def _restart_audio_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    subprocess.run(
-        [
-            "pulseaudio",
-            "-n",
-            "--daemonize=yes",
-            "--exit-idle-time=-1",
-            "--load=module-native-protocol-unix",
-            "--load=module-null-sink sink_name=spk",
-            "--load=module-virtual-source source_name=mic master=spk.monitor",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    for _ in range(50):
-        if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
-            break
-        time.sleep(0.1)
-    subprocess.run(["pactl", "set-default-sink", "spk"], env=env, capture_output=True)
-    subprocess.run(["pactl", "set-default-source", "mic"], env=env, capture_output=True)
-    return subprocess.Popen(  # keeps the null sink's clock running, as in tests.audio_env
-        [
-            "pacat",
-            "--playback",
-            "--latency-msec=20",
-            "--raw",
-            "--format=s16le",
-            "--rate=16000",
-            "--channels=1",
-            "/dev/zero",
-        ],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
     """The audio server dies after two spoken answers and comes back: the session resumes.
 
@@ -278,7 +239,7 @@ def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
                 if len(answered) == 2 and keepalive is None and not confirming:
                     subprocess.run(["pactl", "exit"], env=env, capture_output=True)  # the microphone goes away
                     time.sleep(5)
-                    keepalive = _restart_audio_server(env)  # ... and comes back
+                    keepalive = start_audio_server(env)  # ... and comes back
                     continue
                 meant = "yes" if question.id == "stroke_signs" else "no"
                 if confirming:
