@@ -108,6 +108,7 @@ class KioskProcess:
         ready_timeout_s: float = 60.0,
         extra_args: tuple[str, ...] = (),
         locale: str = "en",
+        global_args: tuple[str, ...] = (),
         **timeouts: float,
     ) -> KioskProcess:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,7 @@ class KioskProcess:
         token = secrets.token_urlsafe(24)
         env = {**os.environ, TOKEN_ENV: token, "PYTHONUNBUFFERED": "1"}
         env.pop("VOICE_TRIAGE_STAFF_TOKEN", None)
-        command = [sys.executable, "-m", "voice_triage", "kiosk", "--config", str(config), "--no-voice"]
+        command = [sys.executable, "-m", "voice_triage", *global_args, "kiosk", "--config", str(config), "--no-voice"]
         command += ["--host", "127.0.0.1", "--port", "0", *extra_args]  # the kiosk picks a free port and prints it
         stderr = (workdir / "kiosk.stderr").open("w", encoding="utf-8")
         process = subprocess.Popen(
