@@ -1,9 +1,9 @@
 """A whole kiosk process, logging at its most verbose, never logs an answer.
 
-The kiosk runs as `voice-triage -v kiosk` (INFO logs); a session is answered over HTTP, as the page does, with values
-chosen so that they cannot turn up in a log by chance (a pain score of 3, a
-duration of 37 days, the left leg).  Neither its stdout nor its stderr may
-hold any of them, nor the sentences that read answers back.
+The kiosk runs as `voice-triage -v kiosk` (INFO logs); a session is answered
+over HTTP, as the page does, with values that cannot turn up in a log by
+chance as a word of their own (a pain score of 3, a duration of 37 days).
+Neither its stdout nor its stderr may hold them, nor a read-back sentence.
 """
 
 from __future__ import annotations
