@@ -647,3 +647,11 @@ def test_spoken_start_over_after_the_end(locale: Locale) -> None:
         Say(locale.content.messages.say("start_over")),
         *asks(locale.content, FIRST),
     ]
+
+
+def test_start_where_nothing_listens_does_not_ask_for_speech(locale: Locale) -> None:
+    dialogue = Dialogue(locale.content, locale.grammar)
+    first, *rest = dialogue.start(listening=False)
+    assert first == Say(locale.content.messages.say("welcome_touch"))
+    assert "out loud" not in first.text and "out loud" in locale.content.messages.say("welcome")
+    assert rest == Dialogue(locale.content, locale.grammar).start()[1:]

@@ -138,7 +138,7 @@ def test_a_whole_session_by_touch_ends_with_the_level_then_is_wiped(locale: Loca
     assert view["question"]["id"] == first.id and view["question"]["text"] == first.text
     assert first.text in recorder.captions(), "every sentence is captioned"
     # nothing listens here (no microphone, no model): the welcome asks for touch, not speech
-    assert text["welcome_touch"] in recorder.captions()
+    assert locale.content.messages.say("welcome_touch") in recorder.captions()
     assert locale.content.messages.say("welcome") not in recorder.captions()
 
     answer_all(controller)

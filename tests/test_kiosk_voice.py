@@ -95,7 +95,7 @@ def test_each_caption_appears_as_its_sentence_is_spoken(
 ) -> None:
     controller, speaker, _, _ = voiced
     controller.start()
-    welcome = controller.text["welcome_touch"]  # a loudspeaker but nothing listening: touch to answer
+    welcome = locale.content.messages.say("welcome_touch")  # a loudspeaker but nothing listening: touch to answer
     wait_until(lambda: speaker.said == [welcome], "the first sentence")
     assert captions(controller) == [welcome], "the next sentence is not captioned before it is said"
     assert controller.snapshot()["speaking"]

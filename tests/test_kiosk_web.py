@@ -165,7 +165,7 @@ def test_a_session_over_http_and_the_live_stream(server: Server) -> None:
         seen = [next_event() for _ in range(4)]
         captions = [e["text"] for e in seen if e["type"] == "caption"]
         assert captions[:2] == [
-            server.controller.text["welcome_touch"],  # no voice in these tests: touch to answer
+            server.controller.content.messages.say("welcome_touch"),  # no voice here: touch to answer
             server.controller.content.messages.say("disclaimer"),
         ]
         status, _, body = server.request("GET", "/api/state")

@@ -62,6 +62,7 @@ class Cause:
 # Every message the dialogue speaks, with the placeholders it fills in.
 MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "welcome": (),
+    "welcome_touch": (),
     "disclaimer": (),
     "commands_help": (),
     "no_input": (),

@@ -156,10 +156,12 @@ class Dialogue:
     def questions_asked(self) -> int:
         return len(self._asked)
 
-    def start(self) -> list[Action]:
+    def start(self, *, listening: bool = True) -> list[Action]:
+        """Welcome, disclaimer, first question; ``listening=False`` where nothing hears spoken answers."""
         self._reset()
         messages = self.content.messages
-        return [Say(messages.say("welcome")), Say(messages.say("disclaimer")), *self._ask(self._next_question(0))]
+        welcome = Say(messages.say("welcome" if listening else "welcome_touch"))
+        return [welcome, Say(messages.say("disclaimer")), *self._ask(self._next_question(0))]
 
     def handle(self, event: Event) -> list[Action]:
         if isinstance(event, Command):

@@ -201,14 +201,7 @@ class KioskController:
             self.sessions += 1
             self.stored = False
             log.info("session %d started", self.sessions)
-            actions = self.dialogue.start()
-            if not self.hears:  # "answer each one out loud" would be a false promise
-                welcome = self.content.messages.say("welcome")
-                actions = [
-                    Say(self.text["welcome_touch"], a.kind) if isinstance(a, Say) and a.text == welcome else a
-                    for a in actions
-                ]
-            self._perform(actions)
+            self._perform(self.dialogue.start(listening=self.hears))  # never ask for speech nobody hears
             return True
         return True
 

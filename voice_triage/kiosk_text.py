@@ -24,7 +24,6 @@ FIELDS = (
     "title",
     "invite",
     "invite_touch",
-    "welcome_touch",
     "start",
     "still_there",
     "emergency_wait",
