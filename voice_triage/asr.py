@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -139,11 +139,26 @@ class Recognizer:
                 self.unknown_phrases += missing
                 phrases = [p for p in phrases if p not in missing]
             self._phrases[answer_type] = set(phrases)
-            recognizer = vosk.KaldiRecognizer(
-                self._model, self.sample_rate, json.dumps([*phrases, *garbage], ensure_ascii=False)
-            )
-            recognizer.SetWords(True)
-            self._recognizers[answer_type] = recognizer
+            self._recognizers[answer_type] = self._kaldi(phrases)
+
+    def _kaldi(self, phrases: Iterable[str]) -> Any:
+        """A vosk recogniser on the loaded model, restricted to ``phrases`` and the garbage word."""
+        import vosk
+
+        garbage = [self.garbage] if self.garbage else []
+        recognizer = vosk.KaldiRecognizer(
+            self._model, self.sample_rate, json.dumps([*phrases, *garbage], ensure_ascii=False)
+        )
+        recognizer.SetWords(True)
+        return recognizer
+
+    def phrase_recognizer(self, phrases: Sequence[str]) -> PhraseRecognizer:
+        """A recogniser for a few fixed phrases (the kiosk's start phrases) on the same loaded model."""
+        known = known_words(self.model_dir, {w for p in phrases for w in p.split()})
+        usable = [p for p in phrases if known is None or not out_of_vocabulary([p], known)]
+        if not usable:
+            raise SpeechModelError("None of the start phrases is in the speech model's vocabulary.")
+        return PhraseRecognizer(self._kaldi(usable), self.garbage, tuple(usable))
 
     def accept(self, answer_type: AnswerType, pcm: bytes) -> None:
         """Feed 16-bit mono audio for an answer of this type."""
@@ -169,6 +184,22 @@ class Recognizer:
         if garbage or " ".join(tokenize(text)) not in self._phrases[answer_type]:
             confidence = min(confidence, UNSURE)
         return Hearing(text, confidence, garbage)
+
+
+class PhraseRecognizer:
+    """One recogniser for a few fixed phrases: feed audio, then ``finish`` gives the words heard."""
+
+    def __init__(self, kaldi: Any, garbage: str | None, phrases: tuple[str, ...]) -> None:
+        self._rec = kaldi
+        self._garbage = garbage
+        self.phrases = phrases
+
+    def accept(self, pcm: bytes) -> None:
+        self._rec.AcceptWaveform(pcm)
+
+    def finish(self) -> str:
+        result = json.loads(self._rec.FinalResult())
+        return " ".join(w for w in str(result.get("text", "")).split() if w != self._garbage)
 
 
 def _model_rate(model_dir: Path) -> int:

@@ -23,7 +23,6 @@ loudspeaker, speech engine).
 from __future__ import annotations
 
 import collections
-import json
 import logging
 import sys
 import threading
@@ -31,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from .asr import GARBAGE_WORDS, Hearing, Recognizer, known_words, out_of_vocabulary
+from .asr import Hearing, PhraseRecognizer, Recognizer
 from .cli import Locale
 from .contract import AnswerType
 from .kiosk import KioskController
@@ -118,10 +117,7 @@ class KioskSpeech:
     def speak(self, turn: int, texts: Sequence[str]) -> None:
         """Cut off what is being said (the rest is still captioned), then say these."""
         with self._cv:
-            self._generation += 1
-            rest = [_Item(i.turn, i.text, False, self._generation) for i in self._pending]
-            self._pending.clear()
-            self._pending.extend(rest)
+            self._cut_off()
             self._pending.extend(_Item(turn, t, True, self._generation) for t in texts)
             self._pending.append(_Item(turn, None, False, self._generation))
             self._cv.notify()
@@ -130,12 +126,16 @@ class KioskSpeech:
     def interrupt(self) -> None:
         """Stop speaking; the rest of the turn is captioned without being said."""
         with self._cv:
-            self._generation += 1
-            rest = [_Item(i.turn, i.text, False, self._generation) for i in self._pending]
-            self._pending.clear()
-            self._pending.extend(rest)
+            self._cut_off()
             self._cv.notify()
         self._stop_player()
+
+    def _cut_off(self) -> None:
+        """A new generation: what is still queued is captioned but no longer said (holds ``_cv``)."""
+        self._generation += 1
+        rest = [_Item(i.turn, i.text, False, self._generation) for i in self._pending]
+        self._pending.clear()
+        self._pending.extend(rest)
 
     def configure(self, rate: int, volume: float) -> None:
         if self.speaker is not None:
@@ -208,31 +208,6 @@ class KioskSpeech:
 
 
 # ------------------------------------------------------------------ listening
-
-
-class PhraseRecognizer:
-    """A vosk recogniser restricted to a few phrases (the start phrases), on an already loaded model."""
-
-    def __init__(self, recognizer: Recognizer, phrases: Sequence[str]) -> None:
-        import vosk
-
-        known = known_words(recognizer.model_dir, {w for p in phrases for w in p.split()} | set(GARBAGE_WORDS))
-        usable = [p for p in phrases if known is None or p not in out_of_vocabulary([p], known)]
-        if not usable:
-            raise ValueError("none of the start phrases is in the speech model's vocabulary")
-        self.phrases = usable
-        garbage = [recognizer.garbage] if recognizer.garbage else []
-        self._rec = vosk.KaldiRecognizer(
-            recognizer._model, recognizer.sample_rate, json.dumps([*usable, *garbage], ensure_ascii=False)
-        )
-        self._garbage = recognizer.garbage
-
-    def accept(self, pcm: bytes) -> None:
-        self._rec.AcceptWaveform(pcm)
-
-    def finish(self) -> str:
-        result = json.loads(self._rec.FinalResult())
-        return " ".join(w for w in str(result.get("text", "")).split() if w != self._garbage)
 
 
 class _Changed(Exception):
@@ -385,7 +360,7 @@ def start_voice(
     listener: KioskListener | None = None
     try:
         recognizer = Recognizer(find_model(lang, cli_path=config.model), locale.grammar)
-        start = PhraseRecognizer(recognizer, controller.text.start_phrases)
+        start = recognizer.phrase_recognizer(controller.text.start_phrases)
         microphone = Microphone(recognizer.sample_rate, config.audio.input_device)
         listen = ListenSettings(
             trailing_silence_ms=config.timeouts.trailing_silence_ms, no_input_timeout_s=config.timeouts.no_input_s
