@@ -109,20 +109,22 @@ class KioskProcess:
         extra_args: tuple[str, ...] = (),
         locale: str = "en",
         global_args: tuple[str, ...] = (),
+        cwd: Path = ROOT,
+        extra_env: dict[str, str] | None = None,
         **timeouts: float,
     ) -> KioskProcess:
         workdir.mkdir(parents=True, exist_ok=True)
         port = free_port()
         config = write_config(workdir, port, locale, **timeouts)
         token = secrets.token_urlsafe(24)
-        env = {**os.environ, TOKEN_ENV: token, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, TOKEN_ENV: token, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
         env.pop("VOICE_TRIAGE_STAFF_TOKEN", None)
         command = [sys.executable, "-m", "voice_triage", *global_args, "kiosk", "--config", str(config), "--no-voice"]
         command += ["--host", "127.0.0.1", "--port", "0", *extra_args]  # the kiosk picks a free port and prints it
         stderr = (workdir / "kiosk.stderr").open("w", encoding="utf-8")
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -45,9 +45,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench.kiosk_process import KioskProcess
-from voice_triage.cli import load_locale
-from voice_triage.contract import UNKNOWN, Value
-from voice_triage.simulate import load_vignettes, run_session
+from voice_triage.core.contract import UNKNOWN, Value
+from voice_triage.core.locale import load_locale
+from voice_triage.core.simulate import load_vignettes, run_session
 
 ROOT = Path(__file__).resolve().parent.parent
 VIGNETTE_FILES = (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voice_triage.audiofile import read_pcm16
+from voice_triage.speech.audiofile import read_pcm16
 
 _LIBC = ctypes.CDLL(None)
 

@@ -38,9 +38,10 @@ sys.path.insert(0, str(ROOT))
 from bench.speech import VARIANTS, mix_at_snr, noise, reseed_dither, synthesise  # noqa: E402
 from tests.audio_env import virtual_audio  # noqa: E402
 from tests.spoken_answers import KO_SAY  # noqa: E402
-from voice_triage.cli import load_locale, transcribe  # noqa: E402
-from voice_triage.contract import UNKNOWN, AnswerType  # noqa: E402
-from voice_triage.models import find_model  # noqa: E402
+from voice_triage.core.contract import UNKNOWN, AnswerType  # noqa: E402
+from voice_triage.core.locale import load_locale  # noqa: E402
+from voice_triage.speech.asr import transcribe  # noqa: E402
+from voice_triage.speech.models import find_model  # noqa: E402
 
 COMMANDS = {
     "다시 한번": "repeat",
@@ -161,10 +162,11 @@ def spoken_sessions(turns_wanted: int, env: dict[str, str]) -> dict[str, object]
 
     sd._terminate()
     sd._initialize()
-    from voice_triage.asr import Recognizer
-    from voice_triage.speech_in import ListenSettings, Microphone
-    from voice_triage.speech_out import Player, Speaker, Synthesizer, VoiceSettings
-    from voice_triage.voice import VoiceSession, static_texts
+    from voice_triage.core.content import static_texts
+    from voice_triage.session import VoiceSession
+    from voice_triage.speech.asr import Recognizer
+    from voice_triage.speech.speech_in import ListenSettings, Microphone
+    from voice_triage.speech.speech_out import Player, Speaker, Synthesizer, VoiceSettings
 
     locale = load_locale("ko")
     content = locale.content
@@ -256,10 +258,10 @@ def model_alone() -> dict[str, float]:
 
 def memory(turns: int) -> dict[str, object]:
     """RSS of the kiosk's speech parts at steady state, and growth over many turns."""
-    from voice_triage.asr import Recognizer
-    from voice_triage.dialogue import Dialogue, Heard
-    from voice_triage.speech_out import Synthesizer, VoiceSettings
-    from voice_triage.voice import static_texts
+    from voice_triage.core.content import static_texts
+    from voice_triage.core.dialogue import Dialogue, Heard
+    from voice_triage.speech.asr import Recognizer
+    from voice_triage.speech.speech_out import Synthesizer, VoiceSettings
 
     locale = load_locale("ko")
     recognizer = Recognizer(find_model("ko"), locale.grammar)
@@ -338,7 +340,7 @@ def main() -> int:
         results["memory"] = kiosk
         print("memory", results["memory"], flush=True)
     if "accuracy" not in args.skip:
-        from voice_triage.asr import Recognizer
+        from voice_triage.speech.asr import Recognizer
 
         locale = load_locale("ko")
         recognizer = Recognizer(find_model("ko"), locale.grammar)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from voice_triage.cli import Locale, load_locale
+from voice_triage.core.locale import Locale, load_locale
+from voice_triage.core.paths import GRAMMAR, PROMPTS
 
 ROOT = Path(__file__).resolve().parent.parent
-PROMPTS_EN = ROOT / "prompts" / "en"
-GRAMMAR_EN = ROOT / "grammar" / "en"
+PROMPTS_EN = PROMPTS / "en"
+GRAMMAR_EN = GRAMMAR / "en"
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ tests: espeak-ng's Korean numbers are the limit, not the grammar.
 
 from __future__ import annotations
 
-from voice_triage.content import Content
-from voice_triage.contract import Value
+from voice_triage.core.content import Content
+from voice_triage.core.contract import Value
 
 KO_SAY: dict[str, dict[Value, str]] = {
     "yes_no": {"yes": "네", "no": "아니요", "unknown": "몰라요"},

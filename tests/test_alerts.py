@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from voice_triage.alerts import Alert, send, send_in_background
-from voice_triage.kiosk_config import AlertConfig, KioskConfig
+from voice_triage.kiosk.alerts import Alert, send, send_in_background
+from voice_triage.kiosk.config import AlertConfig, KioskConfig
 
 ALERT = Alert(kiosk="Waiting room A", time=datetime(2025, 3, 1, 9, 30, 0, tzinfo=UTC), level="emergency")
 EXPECTED = {"kiosk": "Waiting room A", "time": "2025-03-01T09:30:00Z", "level": "emergency"}
@@ -194,7 +194,7 @@ def test_no_channels_is_no_failure() -> None:
 
 def test_failing_command(caplog: pytest.LogCaptureFixture) -> None:
     command = (sys.executable, "-c", "import sys; sys.stderr.write('pager offline'); sys.exit(3)")
-    with caplog.at_level(logging.WARNING, logger="voice_triage.alerts"):
+    with caplog.at_level(logging.WARNING, logger="voice_triage.kiosk.alerts"):
         assert send(ALERT, AlertConfig(command=command)) == ["The alert command failed (exit 3)."]
     assert "The alert command failed (exit 3)." in caplog.text
     assert "pager offline" in caplog.text
@@ -256,7 +256,7 @@ def test_webhook_that_does_not_answer_in_time() -> None:
 def test_both_channels_failing_give_two_sentences(caplog: pytest.LogCaptureFixture) -> None:
     command = (sys.executable, "-c", "raise SystemExit(2)")
     url = f"http://127.0.0.1:{free_port()}/alert"
-    with caplog.at_level(logging.INFO, logger="voice_triage.alerts"):
+    with caplog.at_level(logging.INFO, logger="voice_triage.kiosk.alerts"):
         failures = send(ALERT, AlertConfig(command=command, webhook=url))
     assert failures[0] == "The alert command failed (exit 2)."
     assert failures[1].startswith("The alert webhook could not be reached")

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from voice_triage.cli import Locale
-from voice_triage.contract import Value
-from voice_triage.simulate import patient_words, run_session
+from voice_triage.core.contract import Value
+from voice_triage.core.locale import Locale
+from voice_triage.core.simulate import patient_words, run_session
 
 PUBLIC_VIGNETTES = ROOT / "clinical" / "vignettes-public.yaml"  # the repository copy of ../shared
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, LocaleCopy
-from voice_triage.cli import Locale
-from voice_triage.content import load_content
-from voice_triage.contract import AnswerType, Contract, load_contract
-from voice_triage.yamlload import ContentError, load_text
+from voice_triage.core.content import load_content
+from voice_triage.core.contract import AnswerType, Contract, load_contract
+from voice_triage.core.locale import Locale
+from voice_triage.core.paths import PROMPTS
+from voice_triage.core.yamlload import ContentError, load_text
 
 VOCABULARIES = [t.value for t in AnswerType]
 
@@ -472,7 +473,7 @@ def test_validate_the_real_content() -> None:
 
 
 def test_validate_one_real_locale() -> None:
-    done = validate(ROOT / "prompts" / "en")
+    done = validate(PROMPTS / "en")
     assert (done.returncode, done.stdout, done.stderr) == (0, "OK: en content is valid.\n", "")
 
 

@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from tests.conftest import LocaleCopy
-from voice_triage.cli import Locale
-from voice_triage.content import Content, load_content
-from voice_triage.contract import AnswerType, Value, load_contract
-from voice_triage.dialogue import (
+from voice_triage.core.content import Content, load_content
+from voice_triage.core.contract import AnswerType, Value, load_contract
+from voice_triage.core.dialogue import (
     Action,
     Adjust,
     Alert,
@@ -25,6 +24,7 @@ from voice_triage.dialogue import (
     Show,
     spoken,
 )
+from voice_triage.core.locale import Locale
 
 FIRST = "bladder_bowel_control_loss"
 SECOND = "saddle_numbness"

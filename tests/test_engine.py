@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voice_triage.cli import Locale
-from voice_triage.conditions import thresholds
-from voice_triage.content import Content
-from voice_triage.contract import UNKNOWN, AnswerType, Value
-from voice_triage.engine import Reason, emergency, level_of, score_causes, triage
-from voice_triage.relevance import matters_for_level, possible
+from voice_triage.core.conditions import thresholds
+from voice_triage.core.content import Content
+from voice_triage.core.contract import UNKNOWN, AnswerType, Value
+from voice_triage.core.engine import Reason, emergency, level_of, score_causes, triage
+from voice_triage.core.locale import Locale
+from voice_triage.core.relevance import matters_for_level, possible
 
 
 def level(locale: Locale, answers: dict[str, Value]) -> str:

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from voice_triage.cli import Locale
-from voice_triage.simulate import evaluate, load_vignettes
+from voice_triage.core.locale import Locale
+from voice_triage.core.paths import CONTRACT
+from voice_triage.core.simulate import evaluate, load_vignettes
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -60,7 +61,7 @@ def test_summary_counts_match_the_results(report: dict[str, Any]) -> None:
 def test_contract_copy_matches_the_shared_contract() -> None:
     if not SHARED_FACTS.is_file():
         pytest.skip(f"the shared contract is not here: {SHARED_FACTS} is missing")
-    assert (REPO / "clinical" / "facts.yaml").read_bytes() == SHARED_FACTS.read_bytes()
+    assert CONTRACT.read_bytes() == SHARED_FACTS.read_bytes()
 
 
 def test_public_vignettes_copy_matches_the_shared_file() -> None:

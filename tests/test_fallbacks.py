@@ -25,8 +25,8 @@ import pytest
 from tests.audio_env import espeak_wav, missing_tools, play, start_audio_server, virtual_audio
 from tests.spoken_answers import KO_SAY, confirmation_reply
 from voice_triage import cli
-from voice_triage.cli import load_locale
-from voice_triage.models import find_model
+from voice_triage.core.locale import load_locale
+from voice_triage.speech.models import find_model
 
 pytestmark = pytest.mark.audio
 
@@ -167,12 +167,12 @@ def test_no_portaudio(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
 def test_internal_error_tells_the_patient_to_ask_the_front_desk(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from voice_triage import voice
+    from voice_triage import session
 
     def broken(self: object) -> object:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(voice.VoiceSession, "hear", broken)
+    monkeypatch.setattr(session.VoiceSession, "hear", broken)
     monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent")
     status = cli.main(["run", "--lang", "en", "--output-device", "99"])
     out = capsys.readouterr().out

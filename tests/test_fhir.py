@@ -14,11 +14,12 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
 
-from voice_triage import fhir
-from voice_triage.cli import Locale, load_locale
-from voice_triage.contract import Value
-from voice_triage.dialogue import Command, Dialogue, Heard
-from voice_triage.records import RecordStore, Summary, summarize
+from voice_triage.core import fhir
+from voice_triage.core.contract import Value
+from voice_triage.core.dialogue import Command, Dialogue, Heard
+from voice_triage.core.locale import Locale, load_locale
+from voice_triage.core.summary import Summary, summarize
+from voice_triage.kiosk.records import RecordStore
 
 NOW = datetime(2025, 3, 14, 15, 0, 7, 250000, tzinfo=UTC)
 # QuestionnaireResponse.status in R4 (fhir.resources does not check code bindings).

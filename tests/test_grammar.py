@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from voice_triage.contract import AnswerType
-from voice_triage.grammar import COMMANDS, Grammar, load_grammar
-from voice_triage.yamlload import ContentError
+from voice_triage.core.contract import AnswerType
+from voice_triage.core.grammar import COMMANDS, Grammar, load_grammar
+from voice_triage.core.paths import GRAMMAR
+from voice_triage.core.yamlload import ContentError
 
-GRAMMAR_DIR = Path(__file__).resolve().parent.parent / "grammar" / "en"
+GRAMMAR_DIR = GRAMMAR / "en"
 
 COMMANDS_YAML = """\
 repeat: [repeat]
@@ -285,7 +286,7 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
 
 
 def test_recogniser_leaves_out_lone_fillers_that_end_another_phrase() -> None:
-    korean = load_grammar(Path(__file__).resolve().parents[1] / "grammar" / "ko")
+    korean = load_grammar(GRAMMAR / "ko")
     for answer_type in AnswerType:
         heard = korean.recogniser_phrases(answer_type)
         assert "요" in korean.phrases(answer_type)  # still a filler for the parser ("왼쪽 요")

@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from voice_triage import alerts
-from voice_triage.cli import Locale
-from voice_triage.contract import AnswerType, Value
-from voice_triage.dialogue import Dialogue, Event
-from voice_triage.engine import triage
-from voice_triage.kiosk import ERROR, IDLE, QUESTION, RESULT, KioskController
-from voice_triage.kiosk_config import KioskConfig, Timeouts
-from voice_triage.kiosk_text import KioskText, load_locale_text
-from voice_triage.records import RecordStore
+from voice_triage.kiosk import alerts
+from voice_triage.core.contract import AnswerType, Value
+from voice_triage.core.dialogue import Dialogue, Event
+from voice_triage.core.engine import triage
+from voice_triage.core.locale import Locale
+from voice_triage.kiosk.config import KioskConfig, Timeouts
+from voice_triage.kiosk.controller import ERROR, IDLE, QUESTION, RESULT, KioskController
+from voice_triage.kiosk.records import RecordStore
+from voice_triage.kiosk.text import KioskText, load_locale_text
 
 NOW = datetime(2025, 3, 14, 15, 0, tzinfo=UTC)
 TIMEOUTS = Timeouts(still_there_s=45, reset_after_s=90, result_pause_s=120)

@@ -37,11 +37,11 @@ from typing import Any
 import pytest
 
 from bench.kiosk_process import KIOSK_NAME, KioskProcess
-from voice_triage.cli import Locale
-from voice_triage.content import Question
-from voice_triage.contract import UNKNOWN, AnswerType, Value
-from voice_triage.kiosk import TEXT_SIZES
-from voice_triage.simulate import Vignette, load_vignettes
+from voice_triage.core.content import Question
+from voice_triage.core.contract import UNKNOWN, AnswerType, Value
+from voice_triage.core.locale import Locale
+from voice_triage.core.simulate import Vignette, load_vignettes
+from voice_triage.kiosk.controller import TEXT_SIZES
 
 pytestmark = pytest.mark.browser
 

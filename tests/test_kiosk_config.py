@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from voice_triage.kiosk_config import (
+from voice_triage.core.yamlload import ContentError
+from voice_triage.kiosk.config import (
     DEFAULT_DATABASE,
     AlertConfig,
     AudioConfig,
@@ -19,7 +20,6 @@ from voice_triage.kiosk_config import (
     default_config,
     load_config,
 )
-from voice_triage.yamlload import ContentError
 
 EXAMPLE = ROOT / "deploy" / "kiosk.example.yaml"
 
@@ -48,7 +48,7 @@ def test_the_example_loads() -> None:
     config = load_config(EXAMPLE)
     assert config.name == "Waiting room A"
     assert config.locale == "en"
-    assert config.model == Path("/opt/voice-triage/models/vosk-model-small-en-us-0.15")
+    assert config.model == Path("/var/lib/voice-triage/models/vosk-model-small-en-us-0.15")
     assert config.audio == AudioConfig()
     assert config.timeouts == Timeouts()
     assert config.speech == SpeechConfig()

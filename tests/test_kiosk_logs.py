@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.kiosk_process import KioskProcess
-from voice_triage.cli import load_locale
+from voice_triage.core.locale import load_locale
 
 ANSWERS = {"scale_0_10": 3, "number": 37, "side": "left", "yes_no": "no"}
 

@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 
 from tests.audio_env import espeak_wav, missing_tools, play, virtual_audio
-from voice_triage.cli import Locale, load_locale
-from voice_triage.kiosk import QUESTION, KioskController
-from voice_triage.kiosk_config import KioskConfig
-from voice_triage.kiosk_text import load_locale_text
-from voice_triage.kiosk_voice import KioskSpeech, kiosk_texts
-from voice_triage.speech_out import LoudspeakerLost
+from voice_triage.core.locale import Locale, load_locale
+from voice_triage.kiosk.config import KioskConfig
+from voice_triage.kiosk.controller import QUESTION, KioskController
+from voice_triage.kiosk.text import load_locale_text
+from voice_triage.kiosk.voice import KioskSpeech, kiosk_texts
+from voice_triage.speech.speech_out import LoudspeakerLost
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE_S = 10.0
@@ -292,8 +292,8 @@ class SilentPlayer:
 
 
 def test_sentences_that_quote_an_answer_are_not_kept_after_they_are_said() -> None:
-    from voice_triage.kiosk_voice import PlayerSpeaker
-    from voice_triage.speech_out import Speaker, SpeechOutputError, Synthesizer, VoiceSettings
+    from voice_triage.kiosk.voice import PlayerSpeaker
+    from voice_triage.speech.speech_out import Speaker, SpeechOutputError, Synthesizer, VoiceSettings
 
     try:
         synth = Synthesizer("en", VoiceSettings())

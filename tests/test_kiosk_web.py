@@ -26,15 +26,18 @@ from typing import Any
 import pytest
 import uvicorn
 
-from voice_triage import alerts
-from voice_triage.cli import Locale
-from voice_triage.kiosk import KioskController
-from voice_triage.kiosk_config import KioskConfig
-from voice_triage.kiosk_run import _bind
-from voice_triage.kiosk_text import load_kiosk_text, load_locale_text
-from voice_triage.records import Answer, CauseEntry, RecordStore, Summary
-from voice_triage.web import MAX_BODY, create_app, kiosk_page
-from voice_triage.yamlload import ContentError
+from voice_triage.cli import main
+from voice_triage.core.locale import Locale, load_locale
+from voice_triage.core.paths import PROMPTS
+from voice_triage.core.summary import Answer, CauseEntry, Summary
+from voice_triage.core.yamlload import ContentError
+from voice_triage.kiosk import alerts
+from voice_triage.kiosk.config import KioskConfig
+from voice_triage.kiosk.controller import KioskController
+from voice_triage.kiosk.records import RecordStore
+from voice_triage.kiosk.run import _bind
+from voice_triage.kiosk.text import load_kiosk_text, load_locale_text
+from voice_triage.kiosk.web import MAX_BODY, create_app, kiosk_page
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "staff-token-0123456789-abcdef"
@@ -367,7 +370,7 @@ def test_both_locales_have_every_kiosk_word() -> None:
 
 
 def test_a_broken_kiosk_file_is_reported_with_its_line(tmp_path: Path) -> None:
-    text = (ROOT / "prompts" / "en" / "kiosk.yaml").read_text(encoding="utf-8")
+    text = (PROMPTS / "en" / "kiosk.yaml").read_text(encoding="utf-8")
     (tmp_path / "kiosk.yaml").write_text(text.replace('  stop: "Stop"\n', "  stop: 3\n  shout: x\n"), encoding="utf-8")
     with pytest.raises(ContentError) as err:
         load_kiosk_text(tmp_path)
@@ -451,7 +454,6 @@ def test_the_kiosk_command_serves_and_says_where(tmp_path: Path) -> None:
 
 
 def test_validate_checks_the_kiosk_words(locale_copy: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    from voice_triage.cli import main
 
     line = locale_copy.replace("kiosk.yaml", '  help: "Help"\n', '  help: ""\n')
     assert main(["validate", str(locale_copy.prompts)]) == 2
@@ -473,7 +475,6 @@ def test_an_unopenable_database_is_one_sentence(tmp_path: Path) -> None:
 
 
 def test_the_korean_kiosk_speaks_korean(tmp_path: Path) -> None:
-    from voice_triage.cli import load_locale
 
     controller = KioskController(
         load_locale("ko"), load_locale_text("ko"), KioskConfig(name="k", locale="ko"), None, notify=lambda a: None

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from voice_triage.cli import load_locale
-from voice_triage.contract import UNKNOWN, AnswerType, Value
-from voice_triage.grammar import COMMANDS, Grammar, load_grammar
-from voice_triage.understanding import interpret
+from voice_triage.core.contract import UNKNOWN, AnswerType, Value
+from voice_triage.core.grammar import COMMANDS, Grammar, load_grammar
+from voice_triage.core.locale import load_locale
+from voice_triage.core.paths import GRAMMAR, PROMPTS
+from voice_triage.core.understanding import interpret
 
 ROOT = Path(__file__).resolve().parent.parent
-GRAMMAR_DIR = ROOT / "grammar" / "ko"
+GRAMMAR_DIR = GRAMMAR / "ko"
 HEADER = "# 검토 필요: 한국어에 능통한 임상의가 검토해야 합니다. (Needs review by a clinician fluent in Korean.)"
 
 YES_NO = AnswerType.YES_NO
@@ -284,7 +285,7 @@ def test_korean_ids_match_english() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [ROOT / "prompts" / "ko" / f"{name}.yaml" for name in ("flow", "rules", "causes", "messages")]
+    [PROMPTS / "ko" / f"{name}.yaml" for name in ("flow", "rules", "causes", "messages")]
     + [GRAMMAR_DIR / f"{name}.yaml" for name in ("answers", "commands", "numbers")],
     ids=lambda p: f"{p.parent.name}/{p.name}",
 )

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from voice_triage import models
-from voice_triage.models import (
+from voice_triage.core.yamlload import ContentError
+from voice_triage.speech import models
+from voice_triage.speech.models import (
     HASH_LIST,
     ModelEntry,
     ModelError,
@@ -31,7 +32,6 @@ from voice_triage.models import (
     load_manifest,
     verify,
 )
-from voice_triage.yamlload import ContentError
 
 NAME = "fake-model"
 FAKE_FILES = {

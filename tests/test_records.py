@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from voice_triage.cli import Locale
-from voice_triage.dialogue import Command, Dialogue, Heard
-from voice_triage.records import Answer, CauseEntry, RecordStore, Summary, answer_words, summarize
+from voice_triage.core.dialogue import Command, Dialogue, Heard
+from voice_triage.core.locale import Locale
+from voice_triage.core.summary import Answer, CauseEntry, Summary, answer_words, summarize
+from voice_triage.kiosk.records import RecordStore
 
 NOW = datetime(2025, 3, 14, 15, 0, tzinfo=UTC)
 SECRET = "my secret answer words"

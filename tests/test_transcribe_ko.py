@@ -24,11 +24,11 @@ import pytest
 
 from bench.speech import VARIANTS, reseed_dither, synthesise
 from tests.spoken_answers import KO_SAY
-from voice_triage.asr import Recognizer
-from voice_triage.cli import transcribe
-from voice_triage.contract import AnswerType, Value
-from voice_triage.grammar import Grammar, load_grammar
-from voice_triage.models import find_model
+from voice_triage.core.contract import AnswerType, Value
+from voice_triage.core.grammar import Grammar, load_grammar
+from voice_triage.core.paths import GRAMMAR
+from voice_triage.speech.asr import Recognizer, transcribe
+from voice_triage.speech.models import find_model
 
 pytestmark = pytest.mark.audio
 
@@ -47,7 +47,7 @@ FLOOR = 0.8
 
 @pytest.fixture(scope="module")
 def grammar() -> Grammar:
-    return load_grammar(ROOT / "grammar" / "ko")
+    return load_grammar(GRAMMAR / "ko")
 
 
 @pytest.fixture(scope="module")

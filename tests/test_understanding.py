@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from voice_triage.contract import UNKNOWN, AnswerType, Value
-from voice_triage.grammar import COMMANDS, Grammar, load_grammar
-from voice_triage.understanding import Interpretation, interpret
+from voice_triage.core.contract import UNKNOWN, AnswerType, Value
+from voice_triage.core.grammar import COMMANDS, Grammar, load_grammar
+from voice_triage.core.paths import GRAMMAR
+from voice_triage.core.understanding import Interpretation, interpret
 
-GRAMMAR_DIR = Path(__file__).resolve().parent.parent / "grammar" / "en"
+GRAMMAR_DIR = GRAMMAR / "en"
 
 YES_NO = AnswerType.YES_NO
 SIDE = AnswerType.SIDE

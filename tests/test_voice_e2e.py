@@ -23,8 +23,8 @@ import pytest
 
 from tests.audio_env import espeak_wav, missing_tools, play, virtual_audio
 from tests.spoken_answers import KO_SAY, confirmation_reply
-from voice_triage.cli import load_locale
-from voice_triage.contract import UNKNOWN, Value
+from voice_triage.core.contract import UNKNOWN, Value
+from voice_triage.core.locale import load_locale
 
 pytestmark = pytest.mark.audio
 

@@ -7,59 +7,32 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .content import PROMPTS_ROOT, Content, load_content, structure_problems
-from .contract import AnswerType, load_contract
-from .dialogue import Action, Dialogue, End, Event, Heard, NoInput, Say, Show
-from .grammar import Grammar, load_grammar
-from .kiosk_text import load_kiosk_text
-from .simulate import evaluate, load_facts, load_vignettes, run_session
-from .understanding import interpret
-from .yamlload import ContentError, Problem
+from .core.content import static_texts, structure_problems
+from .core.contract import AnswerType
+from .core.dialogue import Action, Dialogue, End, Event, Heard, NoInput, Say, Show
+from .core.grammar import Grammar, load_grammar
+from .core.locale import REFERENCE_LOCALE, Locale, load_locale
+from .core.paths import DATA, GRAMMAR
+from .core.simulate import evaluate, load_facts, load_vignettes, run_session
+from .core.understanding import interpret
+from .core.yamlload import EXIT_BAD_INPUT, ContentError, Problem
+from .kiosk.text import load_kiosk_text
 
 if TYPE_CHECKING:
-    from .asr import Recognizer
-    from .speech_out import Speaker
-
-GRAMMAR_ROOT = PROMPTS_ROOT.parent / "grammar"
-REFERENCE_LOCALE = "en"  # other locales translate its words and keep its logic
-EXIT_BAD_INPUT = 2
+    from .speech.asr import Recognizer
+    from .speech.speech_out import Speaker
 
 log = logging.getLogger("voice_triage")
-
-
-@dataclass(frozen=True)
-class Locale:
-    content: Content
-    grammar: Grammar
-
-
-def load_locale(lang: str, prompts_root: Path = PROMPTS_ROOT, grammar_root: Path = GRAMMAR_ROOT) -> Locale:
-    """Load and validate a locale's grammar and content, reporting every problem."""
-    problems: list[Problem] = []
-    grammar: Grammar | None = None
-    try:
-        grammar = load_grammar(grammar_root / lang)
-    except ContentError as exc:
-        problems.extend(exc.problems)
-    try:
-        vocabularies = [t.value for t in AnswerType] if grammar is not None else None
-        content = load_content(prompts_root / lang, load_contract(), vocabularies)
-    except ContentError as exc:
-        problems.extend(exc.problems)
-    if problems or grammar is None:
-        raise ContentError(problems)
-    return Locale(content, grammar)
 
 
 # ------------------------------------------------------------ sub-commands
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
-    root = Path(args.dir) if args.dir else PROMPTS_ROOT.parent
+    root = Path(args.dir) if args.dir else DATA
     if (root / "flow.yaml").exists():  # one locale's prompts folder
         pairs = [(root.parent, root.parent.parent / "grammar", root.name)]
     else:
@@ -151,7 +124,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_interpret(args: argparse.Namespace, out: TextIO) -> int:
-    locale_grammar = load_grammar(GRAMMAR_ROOT / args.lang)
+    locale_grammar = load_grammar(GRAMMAR / args.lang)
     if not args.batch:
         if not args.text:
             print("interpret: give the TEXT to interpret, or --batch", file=sys.stderr)
@@ -243,7 +216,7 @@ def _device(value: str | None) -> int | str | None:
 
 def open_speaker(lang: str, args: argparse.Namespace, texts: list[str]) -> Speaker | None:
     """The loudspeaker with every known prompt rendered, or None (text only) with a sentence why."""
-    from .speech_out import Player, Speaker, SpeechOutputError, Synthesizer, VoiceSettings
+    from .speech.speech_out import Player, Speaker, SpeechOutputError, Synthesizer, VoiceSettings
 
     try:
         synth = Synthesizer(lang, VoiceSettings(voice=args.voice, rate=args.rate, volume=args.volume))
@@ -256,8 +229,8 @@ def open_speaker(lang: str, args: argparse.Namespace, texts: list[str]) -> Speak
 
 def open_recognizer(lang: str, grammar: Grammar, model: str | None) -> Recognizer | None:
     """The model with one recogniser per answer type, or None with a sentence why."""
-    from .asr import Recognizer, SpeechModelError
-    from .models import ModelError, find_model
+    from .speech.asr import Recognizer, SpeechModelError
+    from .speech.models import ModelError, find_model
 
     try:
         return Recognizer(find_model(lang, cli_path=Path(model) if model else None), grammar)
@@ -267,8 +240,8 @@ def open_recognizer(lang: str, grammar: Grammar, model: str | None) -> Recognize
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
-    from .speech_in import ListenSettings, Microphone, MicrophoneError
-    from .voice import VoiceSession, static_texts
+    from .session import VoiceSession
+    from .speech.speech_in import ListenSettings, Microphone, MicrophoneError
 
     locale = load_locale(args.lang)
     content = locale.content
@@ -306,17 +279,11 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def transcribe(recognizer: Recognizer, grammar: Grammar, pcm: bytes, kind: AnswerType) -> dict[str, object]:
-    """Recognise one answer and interpret it exactly as the dialogue would."""
-    hearing = recognizer.decode(kind, pcm)
-    meaning = interpret(hearing.text, kind, grammar)
-    return {"text": hearing.text, "value": meaning.value, "command": meaning.command, "confidence": hearing.confidence}
-
-
 def cmd_transcribe(args: argparse.Namespace, out: TextIO) -> int:
-    from .audiofile import AudioFileError, read_pcm16
+    from .speech.asr import transcribe
+    from .speech.audiofile import AudioFileError, read_pcm16
 
-    grammar = load_grammar(GRAMMAR_ROOT / args.lang)
+    grammar = load_grammar(GRAMMAR / args.lang)
     recognizer = open_recognizer(args.lang, grammar, args.model)
     if recognizer is None:
         return 1
@@ -366,7 +333,7 @@ def cmd_say(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
-    from . import models
+    from .speech import models
 
     if args.action == "list":
         return models.cmd_list(out)
@@ -430,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
+SUBCOMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "text": cmd_text,
     "simulate": cmd_simulate,
     "evaluate": cmd_evaluate,
@@ -445,16 +412,16 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
 
 
 def cmd_kiosk(args: argparse.Namespace, out: TextIO) -> int:
-    from .kiosk_run import cmd_kiosk as run_kiosk
+    from .kiosk.run import cmd_kiosk as run_kiosk
 
     return run_kiosk(args, out)
 
 
-COMMANDS["kiosk"] = cmd_kiosk
+SUBCOMMANDS["kiosk"] = cmd_kiosk
 
 
 def cmd_export_fhir(args: argparse.Namespace, out: TextIO) -> int:
-    from .fhir import questionnaire
+    from .core.fhir import questionnaire
 
     text = json.dumps(questionnaire(load_locale(args.lang).content), ensure_ascii=False, indent=2) + "\n"
     if not args.out:
@@ -470,14 +437,14 @@ def cmd_export_fhir(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-COMMANDS["export-fhir"] = cmd_export_fhir
+SUBCOMMANDS["export-fhir"] = cmd_export_fhir
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
-        return COMMANDS[args.command](args, sys.stdout)
+        return SUBCOMMANDS[args.command](args, sys.stdout)
     except ContentError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -30,6 +30,10 @@ class Problem:
         return f"{self.path}:{self.line}: {self.message}"
 
 
+# The exit status of a command given a bad file (reported as path:line: message).
+EXIT_BAD_INPUT = 2
+
+
 class ContentError(Exception):
     """Raised with every problem found, not only the first."""
 

@@ -39,15 +39,30 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from ..core.contract import AnswerType, Value
+from ..core.dialogue import (
+    CHOICES,
+    Action,
+    Adjust,
+    Alert,
+    Chose,
+    Command,
+    Dialogue,
+    End,
+    Event,
+    Heard,
+    NoInput,
+    NoMatch,
+    Say,
+)
+from ..core.grammar import COMMANDS
+from ..core.locale import Locale
+from ..core.summary import summarize
+from ..core.understanding import interpret
 from . import alerts
-from .cli import Locale
-from .contract import AnswerType, Value
-from .dialogue import CHOICES, Action, Adjust, Alert, Chose, Command, Dialogue, End, Event, Heard, NoInput, NoMatch, Say
-from .grammar import COMMANDS
-from .kiosk_config import RATE_RANGE, VOLUME_RANGE, KioskConfig
-from .kiosk_text import ANSWER_KEYS, DIGIT_KEYS, KEYS, SETTINGS_BUTTONS, KioskText
-from .records import RecordStore, summarize
-from .understanding import interpret
+from .config import RATE_RANGE, VOLUME_RANGE, KioskConfig
+from .records import RecordStore
+from .text import ANSWER_KEYS, DIGIT_KEYS, KEYS, SETTINGS_BUTTONS, KioskText
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +146,7 @@ class KioskController:
         self.wall = wall
         self.notify = notify if notify is not None else (lambda alert: alerts.send_in_background(alert, config))
         self.speech = speech
-        # True once a microphone and a model listen (kiosk_voice); until then the
+        # True once a microphone and a model listen (kiosk/voice.py); until then the
         # kiosk never asks for a spoken answer: touch and keys only.
         self.hears = False
         self._new_dialogue = dialogue_factory or (lambda: Dialogue(locale.content, locale.grammar))

@@ -23,11 +23,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, TextIO
 
-from .cli import EXIT_BAD_INPUT, load_locale
-from .kiosk import KioskController
-from .kiosk_config import ConfigError, load_config
-from .kiosk_text import load_locale_text
+from ..core.locale import load_locale
+from ..core.yamlload import EXIT_BAD_INPUT
+from .config import ConfigError, load_config
+from .controller import KioskController
 from .records import RecordStore
+from .text import load_locale_text
 from .web import create_app
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def cmd_kiosk(args: argparse.Namespace, out: TextIO) -> int:
     voice = None
     controller = KioskController(locale, text, config, store)
     if not args.no_voice:
-        from .kiosk_voice import start_voice
+        from .voice import start_voice
 
         voice = start_voice(controller, config, locale)
     try:

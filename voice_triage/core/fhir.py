@@ -26,7 +26,7 @@ from typing import Any
 from .content import Content, Question
 from .contract import UNKNOWN, AnswerType
 from .dialogue import CHOICES
-from .records import Answer, Summary
+from .summary import Answer, Summary
 
 # Not a resolvable server: names for this product's own code systems and extensions.
 BASE = "https://voice-triage.invalid/fhir"

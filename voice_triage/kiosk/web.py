@@ -50,12 +50,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .cli import load_locale
-from .fhir import questionnaire_response
-from .grammar import COMMANDS
-from .kiosk import SETTINGS, KioskController
-from .records import RecordStore, Summary
-from .yamlload import ContentError
+from ..core.fhir import questionnaire_response
+from ..core.grammar import COMMANDS
+from ..core.locale import load_locale
+from ..core.summary import Summary
+from ..core.yamlload import ContentError
+from .controller import SETTINGS, KioskController
+from .records import RecordStore
 
 log = logging.getLogger(__name__)
 

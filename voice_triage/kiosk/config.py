@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .yamlload import ContentError, LineDict, LineList, Problem, load_file, where
+from ..core.yamlload import ContentError, LineDict, LineList, Problem, load_file, where
 
 LOCALES = ("en", "ko")
 DEFAULT_DATABASE = "/var/lib/voice-triage/records.sqlite3"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from .kiosk_config import DEFAULT_TOKEN_ENV, AlertConfig, KioskConfig
+from .config import DEFAULT_TOKEN_ENV, AlertConfig, KioskConfig
 
 log = logging.getLogger(__name__)
 

@@ -15,30 +15,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from .asr import Hearing, Recognizer
-from .content import Content
-from .contract import AnswerType
-from .dialogue import Action, Adjust, Alert, Command, Dialogue, End, Event, Heard, NoInput, NoMatch, Say, Show
-from .grammar import Grammar
-from .speech_in import Endpointer, ListenSettings, Microphone, MicrophoneError
-from .speech_out import LoudspeakerLost, Speaker, SpeechOutputError
+from .core.content import Content
+from .core.contract import AnswerType
+from .core.dialogue import Action, Adjust, Alert, Command, Dialogue, End, Event, Heard, NoInput, NoMatch, Say, Show
+from .core.grammar import Grammar
+from .speech.asr import Hearing, Recognizer
+from .speech.speech_in import Endpointer, ListenSettings, Microphone, MicrophoneError
+from .speech.speech_out import LoudspeakerLost, Speaker, SpeechOutputError
 
 log = logging.getLogger(__name__)
 
 MIC_RETRY_S = 2.0
 MIC_RETRIES = 30  # about a minute, then typed answers
-
-
-def static_texts(content: Content) -> list[str]:
-    """Every sentence known before a session starts: rendered once at start-up."""
-    texts: list[str] = []
-    for q in content.questions:
-        texts += [q.text, q.rephrase, q.help]
-    messages = content.messages
-    texts += [text for key, text in messages.text.items() if "{" not in text]
-    texts += list(messages.levels.values()) + list(messages.self_care) + list(messages.precautions)
-    texts += [rule.say for rule in content.rules]
-    return list(dict.fromkeys(t for t in texts if t.strip()))
 
 
 @dataclass

@@ -30,14 +30,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from .asr import Hearing, PhraseRecognizer, Recognizer
-from .cli import Locale
-from .contract import AnswerType
-from .kiosk import KioskController
-from .kiosk_config import KioskConfig
-from .kiosk_text import KioskText
-from .speech_in import Endpointer, ListenSettings, Microphone, MicrophoneError
-from .speech_out import LoudspeakerLost, SpeechOutputError
+from ..core.content import static_texts
+from ..core.contract import AnswerType
+from ..core.locale import Locale
+from ..speech.asr import Hearing, PhraseRecognizer, Recognizer
+from ..speech.speech_in import Endpointer, ListenSettings, Microphone, MicrophoneError
+from ..speech.speech_out import LoudspeakerLost, SpeechOutputError
+from .config import KioskConfig
+from .controller import KioskController
+from .text import KioskText
 
 log = logging.getLogger(__name__)
 
@@ -324,8 +325,6 @@ class Voice:
 
 def kiosk_texts(locale: Locale, text: KioskText) -> list[str]:
     """Every sentence the kiosk may say that is known before a session: rendered once at start-up."""
-    from .voice import static_texts
-
     extra = [text["still_there"], *text.labels.values(), text["start"]]
     extra += [w[:1].upper() + w[1:] for w in locale.content.messages.answer_words.values()]
     extra += [str(n) for n in range(11)]
@@ -336,8 +335,8 @@ def start_voice(
     controller: KioskController, config: KioskConfig, locale: Locale, err: TextIO = sys.stderr
 ) -> Voice | None:
     """Speech and listening for the kiosk, or None (screen and touch only) with one sentence why."""
-    from .models import ModelError, find_model
-    from .speech_out import Player, Speaker, Synthesizer, VoiceSettings
+    from ..speech.models import ModelError, find_model
+    from ..speech.speech_out import Player, Speaker, Synthesizer, VoiceSettings
 
     lang = config.locale
     speaker: PlayerSpeaker | None = None

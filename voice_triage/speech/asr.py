@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .contract import AnswerType
-from .grammar import Grammar, tokenize
+from ..core.contract import AnswerType
+from ..core.grammar import Grammar, tokenize
+from ..core.understanding import interpret
 
 GARBAGE_WORDS = ("[unk]", "<UNK>")
 # Confidence given to a result that is not exactly one grammar phrase.
@@ -210,3 +211,10 @@ def _model_rate(model_dir: Path) -> int:
             if line.strip().startswith("--sample-frequency="):
                 return int(float(line.split("=", 1)[1]))
     return 16000
+
+
+def transcribe(recognizer: Recognizer, grammar: Grammar, pcm: bytes, kind: AnswerType) -> dict[str, object]:
+    """Recognise one answer and interpret it exactly as the dialogue would."""
+    hearing = recognizer.decode(kind, pcm)
+    meaning = interpret(hearing.text, kind, grammar)
+    return {"text": hearing.text, "value": meaning.value, "command": meaning.command, "confidence": hearing.confidence}

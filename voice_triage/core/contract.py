@@ -1,6 +1,6 @@
 """The fixed clinical contract: fact ids, answer types, levels and condition ids.
 
-A copy of ``../shared/clinical/facts.yaml`` ships in ``clinical/facts.yaml``
+A copy of ``../shared/clinical/facts.yaml`` ships in ``voice_triage/data/facts.yaml``
 (a test checks the two are identical when the shared file is present).
 """
 
@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from .paths import CONTRACT
 from .yamlload import ContentError, LineDict, Problem, load_file, where
 
 UNKNOWN = "unknown"
@@ -58,7 +59,7 @@ class Contract:
         return len(self.levels) - self.levels.index(level)
 
 
-DEFAULT_CONTRACT = Path(__file__).resolve().parent.parent / "clinical" / "facts.yaml"
+DEFAULT_CONTRACT = CONTRACT
 
 
 def load_contract(path: Path = DEFAULT_CONTRACT) -> Contract:

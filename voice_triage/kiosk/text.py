@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .content import PROMPTS_ROOT
-from .yamlload import ContentError, LineDict, LineList, Problem, load_file, where
+from ..core.paths import PROMPTS
+from ..core.yamlload import ContentError, LineDict, LineList, Problem, load_file, where
 
 FIELDS = (
     "title",
@@ -148,5 +148,5 @@ def load_kiosk_text(directory: Path) -> KioskText:
     return KioskText(fields, labels, regions, tuple(dict.fromkeys(starts)))
 
 
-def load_locale_text(lang: str, prompts_root: Path = PROMPTS_ROOT) -> KioskText:
+def load_locale_text(lang: str, prompts_root: Path = PROMPTS) -> KioskText:
     return load_kiosk_text(prompts_root / lang)
