@@ -42,7 +42,7 @@ def test_unknown_key(locale_copy: LocaleCopy) -> None:
     line = locale_copy.line_of("flow.yaml", "colour: red")
     assert problems(locale_copy) == [
         f"{locale_copy.path('flow.yaml')}:{line}: question: unknown key 'colour' "
-        "(allowed: ask_if, help, id, rephrase, safety, text, type, unit)"
+        "(allowed: ask_if, denials, help, id, keywords, rephrase, safety, text, type, unit)"
     ]
 
 
@@ -424,7 +424,7 @@ def test_several_problems_in_different_files_are_all_reported(locale_copy: Local
     assert problems(locale_copy) == sorted(
         [
             f"{flow}:{locale_copy.line_of('flow.yaml', 'colour: red')}: question: unknown key 'colour' "
-            "(allowed: ask_if, help, id, rephrase, safety, text, type, unit)",
+            "(allowed: ask_if, denials, help, id, keywords, rephrase, safety, text, type, unit)",
             f"{rules}:{locale_copy.line_of('rules.yaml', 'level: soon')}: rule 'after_injury': unknown level 'soon' "
             "(use emergency, urgent, routine, self_care)",
             f"{causes}:1: the contract's condition 'hip_flexor_strain' has no cause entry",

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from voice_triage.kiosk import alerts
 from voice_triage.core.contract import AnswerType, Value
 from voice_triage.core.dialogue import Dialogue, Event
 from voice_triage.core.engine import triage
 from voice_triage.core.locale import Locale
+from voice_triage.kiosk import alerts
 from voice_triage.kiosk.config import KioskConfig, Timeouts
 from voice_triage.kiosk.controller import ERROR, IDLE, QUESTION, RESULT, KioskController
 from voice_triage.kiosk.records import RecordStore

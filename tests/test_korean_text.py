@@ -49,7 +49,7 @@ YES_NO_CASES: list[tuple[str, Value | None, bool]] = [
     ("모르겠어", UNKNOWN, True),
     ("몰라", UNKNOWN, True),
     ("네 아니요", None, True),  # contradiction
-    ("네 몰라요", None, True),
+    ("네 몰라요", UNKNOWN, True),  # "I don't know" wins: never a yes or a no
     ("허리", None, True),  # nothing the grammar knows
     ("", None, True),
 ]

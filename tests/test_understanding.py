@@ -296,7 +296,6 @@ NOT_UNDERSTOOD_CASES: list[tuple[str, AnswerType]] = [
     ("maybe", YES_NO),
     ("yes no", YES_NO),
     ("yes, I mean no", YES_NO),
-    ("yes I don't know", YES_NO),
     ("left", YES_NO),
     ("five", YES_NO),
     ("not left", SIDE),
@@ -311,9 +310,17 @@ NOT_UNDERSTOOD_CASES: list[tuple[str, AnswerType]] = [
     ("11/10", SCALE),
     ("left", SCALE),
     ("weeks", NUMBER),
-    ("five, I don't know", NUMBER),
     ("stop, go back", YES_NO),
 ]
+
+
+@pytest.mark.parametrize(
+    ("text", "answer_type"),
+    [("yes I don't know", YES_NO), ("five, I don't know", NUMBER), ("no idea, no", YES_NO), ("left, not sure", SIDE)],
+)
+def test_i_dont_know_wins_over_any_answer_said_with_it(grammar: Grammar, text: str, answer_type: AnswerType) -> None:
+    """It can never lower urgency, so it is the safe reading of a mixed reply: never a yes or a no."""
+    assert interpret(text, answer_type, grammar).value == "unknown"
 
 
 @pytest.mark.parametrize(("text", "answer_type"), NOT_UNDERSTOOD_CASES)

@@ -16,7 +16,7 @@ from .core.dialogue import Action, Dialogue, End, Event, Heard, NoInput, Say, Sh
 from .core.grammar import Grammar, load_grammar
 from .core.locale import REFERENCE_LOCALE, Locale, load_locale
 from .core.paths import DATA, GRAMMAR
-from .core.simulate import evaluate, load_facts, load_vignettes, run_session
+from .core.simulate import Vignette, evaluate, load_facts, load_vignettes, run_session
 from .core.understanding import interpret
 from .core.yamlload import EXIT_BAD_INPUT, ContentError, Problem
 from .kiosk.text import load_kiosk_text
@@ -89,7 +89,9 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     locale = load_locale(args.lang)
-    vignettes = load_vignettes(Path(args.file), locale.content)
+    vignettes = [v for file in args.file for v in load_vignettes(Path(file), locale.content)]
+    if args.spoken:
+        return evaluate_spoken(args, locale, vignettes, out)
     report = evaluate(locale.content, locale.grammar, vignettes)
     if args.json:
         json.dump(report, out, ensure_ascii=False, indent=2)
@@ -110,14 +112,93 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
                 str(r["questions_asked"]),
             )
         )
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
+    print_table(table, out)
     s = report["summary"]
     print(
         f"\n{s['vignettes']} vignettes: level acceptable {s['level_ok']}, cause in top 3 {s['cause_in_top3']}, "
         f"under-triaged {s['under_triaged']} (emergencies missed {s['emergency_under_triaged']}), "
         f"median questions {s['median_questions']:g} (max {s['max_questions']})",
+        file=out,
+    )
+    return 0
+
+
+def print_table(table: Sequence[tuple[str, ...]], out: TextIO) -> None:
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
+
+
+def default_voices(lang: str) -> str:
+    """Five espeak-ng variants of the locale's voice, at everyday rates."""
+    return ",".join(f"{lang}{variant}" for variant in (":150", "+f2:165", "+m3:135", "+f4:180", "+m6:145"))
+
+
+def evaluate_spoken(args: argparse.Namespace, locale: Locale, vignettes: list[Vignette], out: TextIO) -> int:
+    """``evaluate --spoken``: the vignettes answered aloud, heard by the live loop's own code."""
+    from .core.phrasings import load_phrasings
+    from .speech.spoken_eval import SpokenEvaluation, SpokenOptions, run_parallel
+    from .speech.synthetic import NOISES, SyntheticSpeechError, Voice
+
+    if not args.phrasings:
+        print("evaluate --spoken: give the patients' phrasings with --phrasings FILE.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    phrasings = load_phrasings(Path(args.phrasings))
+    try:
+        voices = tuple(Voice.parse(v.strip()) for v in (args.voices or default_voices(args.lang)).split(",") if v)
+    except ValueError as exc:
+        print(f"--voices: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.noise not in NOISES and not Path(args.noise).is_file():
+        print(f"--noise: {args.noise!r} is not one of {', '.join(NOISES)} nor a WAV file.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    options = SpokenOptions(voices=voices, noise=args.noise, snr_db=args.snr, seed=args.seed, trace=args.trace)
+    recognizer = open_recognizer(args.lang, locale.grammar, args.model, locale.content.key_phrases())
+    if recognizer is None:
+        return 1
+    recognizer.close()  # each worker opens its own
+
+    def make() -> SpokenEvaluation:
+        opened = open_recognizer(args.lang, locale.grammar, args.model, locale.content.key_phrases())
+        assert opened is not None
+        return SpokenEvaluation(locale, opened, phrasings, options)
+
+    try:
+        report = run_parallel(make, vignettes, options, locale.content, max(1, args.jobs))
+    except SyntheticSpeechError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if args.json:
+        json.dump(report, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    emergency = locale.content.contract.levels[0]
+    rows = sorted(report["results"], key=lambda r: (r["level_ok"], r["expected"] != emergency, r["id"], r["voice"]))
+    table = [("id", "voice", "level", "expected", "ok", "outcome", "turns", "asked", "read-backs", "wrong")]
+    for r in rows:
+        table.append(
+            (
+                r["id"],
+                r["voice"],
+                r["level"],
+                str(r["expected"]),
+                "yes" if r["level_ok"] else "no",
+                r["outcome"],
+                str(r["turns"]),
+                str(r["questions_asked"]),
+                str(r["readbacks"]),
+                str(r["answer_errors"]),
+            )
+        )
+    print_table(table, out)
+    s = report["summary"]
+    print(
+        f"\n{s['vignettes']} spoken sessions ({len(voices)} voices, noise {s['noise']}"
+        + (f" at {s['snr_db']:g} dB SNR" if s["snr_db"] is not None else "")
+        + f"): level acceptable {s['level_ok']} ({100 * s['level_ok'] / max(1, s['vignettes']):.1f}%), "
+        f"emergencies missed {s['emergency_missed']}, false emergencies {s['false_emergency']}, "
+        f"handed to staff {s['handed_to_staff']}, unfinished {s['unfinished']}, median turns {s['median_turns']:g}, "
+        f"read-backs {s['readbacks']}, answers wrong {s['answer_errors']} of {s['answers']}",
         file=out,
     )
     return 0
@@ -167,7 +248,7 @@ def show_actions(actions: Sequence[Action], out: TextIO) -> None:
 def run_text_session(locale: Locale, read: Callable[[], str], out: TextIO) -> int:
     """A typed session; ``read`` raises EOFError at end of input."""
     dialogue = Dialogue(locale.content, locale.grammar)
-    show_actions(dialogue.start(), out)
+    show_actions(dialogue.start(typed=True), out)
     messages = locale.content.messages
     while True:
         try:
@@ -227,13 +308,13 @@ def open_speaker(lang: str, args: argparse.Namespace, texts: list[str]) -> Speak
         return None
 
 
-def open_recognizer(lang: str, grammar: Grammar, model: str | None) -> Recognizer | None:
-    """The model with one recogniser per answer type, or None with a sentence why."""
+def open_recognizer(lang: str, grammar: Grammar, model: str | None, extra: Sequence[str] = ()) -> Recognizer | None:
+    """The model with its grammar-restricted recognisers, or None with a sentence why."""
     from .speech.asr import Recognizer, SpeechModelError
     from .speech.models import ModelError, find_model
 
     try:
-        return Recognizer(find_model(lang, cli_path=Path(model) if model else None), grammar)
+        return Recognizer(find_model(lang, cli_path=Path(model) if model else None), grammar, extra=extra)
     except (ModelError, SpeechModelError) as exc:
         print(exc, file=sys.stderr)
         return None
@@ -246,7 +327,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     locale = load_locale(args.lang)
     content = locale.content
     speaker = open_speaker(args.lang, args, static_texts(content))
-    recognizer = open_recognizer(args.lang, locale.grammar, args.model)
+    recognizer = open_recognizer(args.lang, locale.grammar, args.model, content.key_phrases())
     microphone = None
     if recognizer is not None:
         try:
@@ -364,9 +445,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("simulate", "a scripted patient answers from a facts file")
     p.add_argument("--facts", required=True, help="a vignette, or a mapping of fact to value")
     p.add_argument("--json", action="store_true")
-    p = add("evaluate", "run every vignette of a file and score the results")
-    p.add_argument("file")
+    p = add("evaluate", "run every vignette of the files and score the results (typed, or --spoken)")
+    p.add_argument("file", nargs="+")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--spoken", action="store_true", help="answer aloud: espeak-ng voices, noise, the live loop's ears")
+    p.add_argument("--phrasings", help="how patients say each answer (YAML; see clinical/spoken-ko.yaml)")
+    p.add_argument("--voices", help="espeak-ng VOICE:RATE,... (default: five variants of the locale's voice)")
+    p.add_argument("--noise", default="none", help="none, pink, brown, white, babble, or a WAV file of a room")
+    p.add_argument("--snr", type=float, default=10.0, help="signal-to-noise ratio in dB (default 10)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--jobs", type=int, default=2, help="processes, each with its own model (default 2)")
+    p.add_argument("--model", help="speech model folder")
+    p.add_argument("--trace", action="store_true", help="with --json: each turn's words said and heard")
     p = add("interpret", "show how an answer is understood")
     p.add_argument("--type", choices=[t.value for t in AnswerType], default="yes_no")
     p.add_argument("--batch", action="store_true", help="read JSON lines {type, say} on stdin")

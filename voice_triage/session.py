@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from .core.content import Content
-from .core.contract import AnswerType
-from .core.dialogue import Action, Adjust, Alert, Command, Dialogue, End, Event, Heard, NoInput, NoMatch, Say, Show
+from .core.dialogue import Action, Adjust, Alert, Command, Dialogue, End, Event, Heard, NoInput, Say, Show
 from .core.grammar import Grammar
-from .speech.asr import Hearing, Recognizer
-from .speech.speech_in import Endpointer, ListenSettings, Microphone, MicrophoneError
+from .speech.asr import Recognizer
+from .speech.listening import Listener
+from .speech.speech_in import ListenSettings, Microphone, MicrophoneError
 from .speech.speech_out import LoudspeakerLost, Speaker, SpeechOutputError
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,10 @@ class VoiceSession:
         self.speaker = speaker
         self.microphone = microphone if recognizer is not None else None
         self.listen_settings = listen or ListenSettings()
-        self.endpointer = (
-            Endpointer(self.listen_settings, self.microphone.sample_rate) if self.microphone is not None else None
+        self.listener = (
+            Listener(recognizer, self.listen_settings)
+            if recognizer is not None and self.microphone is not None
+            else None
         )
         self.out = out
         self.read_line = read_line or (lambda: input())  # looked up when called, not at import
@@ -112,16 +114,11 @@ class VoiceSession:
 
     # ------------------------------------------------------------ input
 
-    def answer_type(self) -> AnswerType:
-        if self.dialogue.confirming or self.dialogue.current is None:
-            return AnswerType.YES_NO
-        return self.dialogue.current.type
-
     def hear(self) -> Event:
         """The patient's next answer as a dialogue event."""
         if self.on_listen is not None:
             self.on_listen(self.dialogue)
-        if self.microphone is None or self.recognizer is None or self.endpointer is None:
+        if self.microphone is None or self.listener is None:
             return self._typed()
         print("(listening)", file=self.out, flush=True)
         try:
@@ -134,22 +131,15 @@ class VoiceSession:
         return Heard(line) if line.strip() else NoInput()
 
     def _spoken(self) -> Event:
-        assert self.microphone is not None and self.recognizer is not None and self.endpointer is not None
-        kind = self.answer_type()
-        recognizer, microphone = self.recognizer, self.microphone
+        assert self.microphone is not None and self.listener is not None
         speaker = self.speaker
 
         def quiet_after() -> float:
             return speaker.busy_until if speaker is not None else 0.0
 
-        utterance = self.endpointer.listen(microphone.read, lambda pcm: recognizer.accept(kind, pcm), quiet_after)
-        hearing: Hearing = recognizer.finish(kind)
-        self.timing.speech_end = utterance.speech_end
-        if not utterance.heard_speech:
-            return NoInput()
-        if hearing.empty:
-            return NoMatch()
-        return Heard(hearing.text, hearing.confidence)
+        heard = self.listener.hear(self.dialogue.listening_for, self.microphone.read, quiet_after)
+        self.timing.speech_end = heard.utterance.speech_end
+        return heard.event
 
     def _microphone_lost(self) -> Event:
         assert self.microphone is not None
@@ -172,7 +162,7 @@ class VoiceSession:
     def run(self) -> Dialogue:
         if self.microphone is None:
             self.say(self.content.messages.say("typed_answers"))
-        ended = self.perform(self.dialogue.start())
+        ended = self.perform(self.dialogue.start(typed=self.listener is None))
         while not ended:
             try:
                 event = self.hear()

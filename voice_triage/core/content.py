@@ -30,6 +30,10 @@ class Question:
     safety: bool = False
     ask_if: Condition | None = None
     unit: str = "days"
+    # Words that restate the symptom asked about ("I've had a fever" is a yes, "no fever" a no);
+    # ``denials`` restate its absence ("I can stand" to "Are you unable to stand?").
+    keywords: tuple[str, ...] = ()
+    denials: tuple[str, ...] = ()
     line: int = field(default=0, compare=False)
 
 
@@ -63,12 +67,18 @@ class Cause:
 MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "welcome": (),
     "welcome_touch": (),
+    "welcome_typed": (),
     "disclaimer": (),
     "commands_help": (),
     "no_input": (),
     "no_match": (),
     "list_answers": ("choices",),
-    "offer_staff": (),
+    "recheck": (),
+    "touch_fallback": (),
+    "not_answered": (),
+    "not_answered_words": (),
+    "staff_check": (),
+    "staff_handoff": (),
     "confirm": ("answer",),
     "confirm_retry": (),
     "confirm_stop": (),
@@ -122,10 +132,18 @@ class Content:
     messages: Messages
     # After this many questions, only questions that can change the level are asked.
     max_questions: int = 14
+    # Spoken attempts at one question before voice gives way (to touch, or "not answered").
+    max_attempts: int = 4
+    # Turns in one session before it is handed to staff with what it has.
+    max_turns: int = 40
     by_id: Mapping[str, Question] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question:
         return self.by_id[question_id]
+
+    def key_phrases(self) -> list[str]:
+        """Every question's own key words (keywords and denials), for the recogniser's grammars."""
+        return sorted({p for q in self.questions for p in (*q.keywords, *q.denials)})
 
 
 class _Checker:
@@ -221,15 +239,21 @@ def _duplicate_ids(items: list[tuple[str, tuple[str, int]]], what: str, check: _
             seen[item_id] = at
 
 
+LIMITS = {"max_questions": 14, "max_attempts": 4, "max_turns": 40}
+
+
 def _load_questions(
     data: Any, path: str, contract: Contract, vocabularies: Collection[str] | None, check: _Checker
-) -> tuple[list[Question], int]:
-    root = check.mapping(data, (path, 1), "flow", {"questions": list, "max_questions": int})
+) -> tuple[list[Question], dict[str, int]]:
+    root = check.mapping(
+        data, (path, 1), "flow", {"questions": list, "max_questions": int}, {"max_attempts": int, "max_turns": int}
+    )
     if root is None or not isinstance(root.get("questions"), LineList):
-        return [], 0
-    max_questions = root.get("max_questions", 0)
-    if isinstance(max_questions, int) and max_questions < 1:
-        check.add(where(root, "max_questions"), "flow: 'max_questions' must be at least 1")
+        return [], {}
+    limits = {key: root.get(key, default) for key, default in LIMITS.items()}
+    for key, value in limits.items():
+        if isinstance(value, int) and value < 1:
+            check.add(where(root, key), f"flow: {key!r} must be at least 1")
     items: LineList = root["questions"]
     raw: list[tuple[LineDict, tuple[str, int]]] = []
     for index, node in enumerate(items):
@@ -239,7 +263,7 @@ def _load_questions(
             at,
             "question",
             {"id": str, "type": str, "text": str, "rephrase": str, "help": str},
-            {"safety": bool, "ask_if": dict, "unit": str},
+            {"safety": bool, "ask_if": dict, "unit": str, "keywords": list, "denials": list},
         )
         if q is not None and isinstance(q.get("id"), str):
             raw.append((q, where(q, "id")))
@@ -290,6 +314,8 @@ def _load_questions(
                 safety=bool(q.get("safety", False)),
                 ask_if=ask_if,
                 unit=str(unit),
+                keywords=_phrase_list(q, "keywords", kind, what, check),
+                denials=_phrase_list(q, "denials", kind, what, check),
                 line=at[1],
             )
         )
@@ -300,7 +326,24 @@ def _load_questions(
     for fact in contract.facts:
         if fact not in asked:
             check.add((path, 1), f"the flow never asks the contract fact {fact!r}")
-    return questions, int(max_questions) if isinstance(max_questions, int) else 0
+    return questions, {key: int(value) if isinstance(value, int) else LIMITS[key] for key, value in limits.items()}
+
+
+def _phrase_list(q: LineDict, key: str, kind: AnswerType, what: str, check: _Checker) -> tuple[str, ...]:
+    """A question's key phrases: text, for yes/no questions only."""
+    items = q.get(key)
+    if not isinstance(items, LineList):
+        return ()  # absent, or reported by the mapping check
+    if kind is not AnswerType.YES_NO:
+        check.add(where(q, key), f"{what}: {key!r} is for yes/no questions")
+        return ()
+    found: list[str] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            check.add(where(items, index), f"{what}: {key!r} item {index + 1} must be non-empty text")
+        else:
+            found.append(" ".join(item.split()))
+    return tuple(found)
 
 
 def _cycles(depends: Mapping[str, set[str]]) -> list[list[str]]:
@@ -473,9 +516,7 @@ def load_content(
     files = {
         name: _read(directory, name, check) for name in ("flow.yaml", "rules.yaml", "causes.yaml", "messages.yaml")
     }
-    questions, max_questions = _load_questions(
-        files["flow.yaml"], str(directory / "flow.yaml"), contract, vocabularies, check
-    )
+    questions, limits = _load_questions(files["flow.yaml"], str(directory / "flow.yaml"), contract, vocabularies, check)
     types = {q.id: q.type for q in questions}
     rules, default_level = _load_rules(files["rules.yaml"], str(directory / "rules.yaml"), types, contract, check)
     causes = _load_causes(files["causes.yaml"], str(directory / "causes.yaml"), types, contract, check)
@@ -491,7 +532,9 @@ def load_content(
         causes=tuple(causes),
         messages=messages,
         by_id={q.id: q for q in questions},
-        max_questions=max_questions,
+        max_questions=limits.get("max_questions", LIMITS["max_questions"]),
+        max_attempts=limits.get("max_attempts", LIMITS["max_attempts"]),
+        max_turns=limits.get("max_turns", LIMITS["max_turns"]),
     )
 
 
@@ -505,8 +548,9 @@ def structure_problems(reference: Content, other: Content, directory: Path) -> l
     problems: list[Problem] = []
     flow, rules, causes = (str(directory / name) for name in ("flow.yaml", "rules.yaml", "causes.yaml"))
     base = f"differs from the {reference.locale!r} content (a translation may change only the words)"
-    if other.max_questions != reference.max_questions:
-        problems.append(Problem(flow, 1, f"max_questions {base}"))
+    for key in LIMITS:
+        if getattr(other, key) != getattr(reference, key):
+            problems.append(Problem(flow, 1, f"{key} {base}"))
     for kind, path, mine, theirs in (
         ("question", flow, other.questions, reference.questions),
         ("rule", rules, other.rules, reference.rules),

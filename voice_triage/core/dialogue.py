@@ -20,18 +20,27 @@ from .content import Content, Question
 from .contract import UNKNOWN, AnswerType, Value, valid_value
 from .engine import Result, emergency, triage
 from .grammar import COMMANDS, Grammar
+from .hearing import read_spoken, replies
 from .relevance import matters_for_causes, matters_for_level
-from .understanding import Interpretation, interpret
+from .understanding import NOT_UNDERSTOOD, Interpretation, interpret
 
 # ---------------------------------------------------------------- events
 
 
 @dataclass(frozen=True)
 class Heard:
-    """Words from the recogniser or the keyboard, with the recogniser's confidence."""
+    """Words from the recogniser or the keyboard.
+
+    ``confidence`` is the recogniser's (1.0 for typed words); ``alternatives``
+    are its other readings with their scores, best first (``(text, score)``,
+    the first being ``text``), from which the dialogue sees how far the best
+    reading stands from one that means something else.
+    """
 
     text: str
     confidence: float = 1.0
+    alternatives: tuple[tuple[str, float], ...] = ()
+    spoken: bool = False  # from a recogniser (else typed)
 
 
 @dataclass(frozen=True)
@@ -110,11 +119,21 @@ CHOICES: dict[AnswerType, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Recogniser confidence below which an answer is read back for confirmation."""
+    """When a spoken answer counts as heard, and as heard clearly (see :mod:`hearing`).
 
-    ordinary: float = 0.5
-    # red-flag questions and pain scores at the ends of the scale
-    safety: float = 0.9
+    A spoken reply is read as its nearest whole reply; ``heard`` is the
+    farthest that still counts (further is "not understood"), ``clear`` the
+    farthest that needs no second hearing, and ``margin`` how much nearer it
+    must be than the nearest reply that means something else.  Red-flag
+    questions, and pain scores at the ends of the scale, need ``safety_clear``
+    and ``safety_margin``.  Typed words are always clear.
+    """
+
+    heard: float = 0.4
+    clear: float = 0.2
+    margin: float = 0.1
+    safety_clear: float = 0.15
+    safety_margin: float = 0.15
 
 
 @dataclass
@@ -123,22 +142,50 @@ class Turn:
     answer: str
 
 
+@dataclass(frozen=True)
+class Expectation:
+    """What the next spoken reply should be: an answer of ``answer_type``, with the question's own words."""
+
+    answer_type: AnswerType
+    phrases: tuple[str, ...] = ()  # the question's key words, for the recogniser's grammar
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """What the dialogue waits for.
+
+    ``kind`` is "answer" (to ``question``), "recheck" (the same answer again:
+    the last one was not clear), "confirm_answer" (yes or no to "I heard
+    ``value``, is that right?"), "confirm_command" (yes or no to "did you ask
+    to ``command``?") or "nothing" (the session is over).
+    """
+
+    kind: str
+    question: Question | None = None
+    value: Value | None = None
+    command: str | None = None
+
+
 @dataclass
 class Dialogue:
     content: Content
     grammar: Grammar
     thresholds: Thresholds = field(default_factory=Thresholds)
+    touch: bool = False  # answers can also be touched on a screen
     answers: dict[str, Value] = field(default_factory=dict)
+    unanswered: set[str] = field(default_factory=set)  # recorded as "I don't know": never understood
     transcript: list[Turn] = field(default_factory=list)
     current: Question | None = None
     result: Result | None = None
-    outcome: str | None = None
+    outcome: str | None = None  # "finished" | "emergency" | "staff" | "stopped"
+    turns: int = 0
     _asked: list[str] = field(default_factory=list)
-    _pending: tuple[Value, str] | None = None
+    # an answer heard but not clearly: (value, the words, how) with how "confirm" (read back) or "recheck"
+    _pending: tuple[Value, str, str] | None = None
     # "stop" or "start over" heard unclearly: it would throw the answers away, so it is asked about first
     _pending_command: str | None = None
-    _no_input: int = 0
-    _no_match: int = 0
+    _failures: int = 0  # attempts at the current question that came to nothing
+    _touch_offered: bool = False
     _staff_alerted: bool = False
 
     # ---------------------------------------------------------- public
@@ -149,19 +196,42 @@ class Dialogue:
 
     @property
     def confirming(self) -> bool:
-        """Waiting for yes or no to "I heard ..., is that right?"."""
-        return self._pending is not None or self._pending_command is not None
+        """Waiting for yes or no to "I heard ..., is that right?" or "did you ask to stop?"."""
+        return self._pending_command is not None or (self._pending is not None and self._pending[2] == "confirm")
 
     @property
     def questions_asked(self) -> int:
         return len(self._asked)
 
-    def start(self, *, listening: bool = True) -> list[Action]:
-        """Welcome, disclaimer, first question; ``listening=False`` where nothing hears spoken answers."""
+    @property
+    def awaiting(self) -> Awaiting:
+        if self.finished or self.current is None:
+            return Awaiting("nothing")
+        if self._pending_command is not None:
+            return Awaiting("confirm_command", self.current, command=self._pending_command)
+        if self._pending is not None:
+            kind = "confirm_answer" if self._pending[2] == "confirm" else "recheck"
+            return Awaiting(kind, self.current, self._pending[0])
+        return Awaiting("answer", self.current)
+
+    @property
+    def listening_for(self) -> Expectation:
+        """What a spoken reply would answer now (yes/no for a read-back, commands after the end)."""
+        question = self.current
+        if self.finished or question is None or self.confirming:
+            return Expectation(AnswerType.YES_NO)
+        return Expectation(question.type, question.keywords + question.denials)
+
+    def start(self, *, listening: bool = True, typed: bool = False) -> list[Action]:
+        """Welcome, disclaimer, first question.
+
+        ``listening=False`` where nothing hears spoken answers (touch and
+        keys), ``typed=True`` for typed answers.
+        """
         self._reset()
         messages = self.content.messages
-        welcome = Say(messages.say("welcome" if listening else "welcome_touch"))
-        return [welcome, Say(messages.say("disclaimer")), *self._ask(self._next_question(0))]
+        key = "welcome_typed" if typed else "welcome" if listening else "welcome_touch"
+        return [Say(messages.say(key)), Say(messages.say("disclaimer")), *self._ask(self._next_question(0))]
 
     def handle(self, event: Event) -> list[Action]:
         if isinstance(event, Command):
@@ -173,28 +243,33 @@ class Dialogue:
                 if command is not None:
                     return self._command(command)
             return []
+        self.turns += 1
+        if self.turns > self.content.max_turns:
+            return self._hand_over()
         if isinstance(event, NoInput):
-            self._no_input += 1
-            return self._reprompt("no_input", self._no_input)
+            return self._failed("no_input")
         if isinstance(event, NoMatch):
-            return self._no_match_event()
+            return self._failed("no_match")
         if isinstance(event, Chose):
             return self._chose(event.value)
-        return self._heard(event.text, event.confidence)
+        return self._heard(event)
 
     # ------------------------------------------------------- internals
 
     def _reset(self) -> None:
         self.answers.clear()
+        self.unanswered.clear()
         self.transcript.clear()
         self._asked.clear()
         self.current = None
         self.result = None
         self.outcome = None
+        self.turns = 0
         self._pending = None
         self._pending_command = None
         self._staff_alerted = False
-        self._no_input = self._no_match = 0
+        self._touch_offered = False
+        self._failures = 0
 
     def _next_question(self, start: int) -> Question | None:
         for question in self.content.questions[start:]:
@@ -214,80 +289,143 @@ class Dialogue:
         if question is None:
             return self._finish()
         if question is not self.current:
-            self._no_input = self._no_match = 0
-            self._staff_alerted = False
+            self._failures = 0
+            self._touch_offered = False
         self.current = question
         self._pending = None
+        self._pending_command = None
         return [
             Say(text or question.text, "question"),
             Show(question.id, question.text, CHOICES[question.type]),
         ]
 
-    def _heard(self, text: str, confidence: float) -> list[Action]:
+    # ---- what was heard
+
+    def _understand(self, event: Heard, answer_type: AnswerType) -> tuple[Interpretation, bool]:
+        """The reading of what was heard, and whether it was heard clearly (typed words always are)."""
+        question = self.current
+        assert question is not None
+        asked = answer_type is question.type and not self.confirming
+        keywords = question.keywords if asked else ()
+        denials = question.denials if asked else ()
+        unit = question.unit if asked else "days"
+        if not event.spoken:
+            meaning = interpret(event.text, answer_type, self.grammar, unit=unit, keywords=keywords, denials=denials)
+            return meaning, True
+        choices = replies(self.grammar, answer_type, keywords, denials)
+        alternatives = event.alternatives or ((event.text, 0.0),)
+        reading = read_spoken(alternatives, answer_type, self.grammar, choices, unit)
+        t = self.thresholds
+        if reading.cost > t.heard:
+            return NOT_UNDERSTOOD, False
+        meaning = reading.meaning
+        extreme = asked and question.type is AnswerType.SCALE_0_10 and meaning.value in (0, 10)
+        if (asked and question.safety) or extreme:
+            clear = reading.cost <= t.safety_clear and reading.margin >= t.safety_margin
+        else:
+            clear = reading.cost <= t.clear and reading.margin >= t.margin
+        return meaning, clear
+
+    def _heard(self, event: Heard) -> list[Action]:
         assert self.current is not None
+        answer_type = self.listening_for.answer_type
+        meaning, clear = self._understand(event, answer_type)
         if self._pending_command is not None:
-            return self._confirming_command(text)
-        if self._pending is not None:
-            return self._confirming(text)
-        meaning = interpret(text, self.current.type, self.grammar, unit=self.current.unit)
-        if meaning.command in DESTRUCTIVE and confidence < self.thresholds.ordinary:
-            self._pending_command = meaning.command
-            return [Say(self.content.messages.say(f"confirm_{meaning.command}"), "question")]
+            return self._confirming_command(meaning, clear)
+        if self._pending is not None and self._pending[2] == "confirm":
+            return self._confirming(meaning, clear)
         if meaning.command is not None:
-            return self._command(meaning.command)
+            return self._spoken_command(meaning.command, clear)
         if meaning.value is None:
-            return self._no_match_event()
-        if self._needs_confirmation(meaning, confidence):
-            self._pending = (meaning.value, text)
-            return [Say(self.content.messages.say("confirm", answer=self._words(meaning.value)), "question")]
-        return self._accept(meaning.value, text)
+            return self._failed("no_match")
+        return self._answer(meaning, clear, event.text, event.spoken)
+
+    def _spoken_command(self, name: str, clear: bool) -> list[Action]:
+        """A command said aloud: one that throws the answers away is always asked about first."""
+        if name in DESTRUCTIVE:
+            self._pending_command = name
+            return [Say(self.content.messages.say(f"confirm_{name}"), "question")]
+        if name == "back" and not clear:  # it would undo an answer: not on a guess
+            return self._failed("no_match")
+        return self._command(name)
+
+    def _answer(self, meaning: Interpretation, clear: bool, said: str, spoken: bool) -> list[Action]:
+        """An answer to the question: accepted, rechecked (said again) or read back ("is that right?").
+
+        A spoken answer that would end the interview (a red flag) is always
+        read back first; an unclear yes or no is asked for again, and two
+        hearings that agree are accepted; anything else unclear or hedged is
+        read back.
+        """
+        assert self.current is not None and meaning.value is not None
+        value = meaning.value
+        red_flag = spoken and self._ends_interview(value)
+        if self._pending is not None and self._pending[2] == "recheck" and self._pending[0] == value:
+            return self._accept(value, said)  # two hearings that agree
+        if clear and meaning.certain and not red_flag:
+            return self._accept(value, said)
+        if self._pending is not None and self._pending[2] == "recheck" and self._failures + 1 >= self._budget():
+            return self._failed("no_match")  # hearings that keep disagreeing: the question gives way
+        if self.current.type is AnswerType.YES_NO and meaning.certain and not red_flag:
+            # not heard clearly: ask for it again, and accept two hearings that agree
+            first = self._pending is None
+            self._failures += 0 if first else 1
+            self._pending = (value, said, "recheck")
+            return [Say(self.content.messages.say("recheck"), "question"), *self._question_again()]
+        self._pending = (value, said, "confirm")
+        return [Say(self.content.messages.say("confirm", answer=self._words(value)), "question")]
+
+    def _ends_interview(self, value: Value) -> bool:
+        assert self.current is not None
+        return bool(emergency(self.content, {**self.answers, self.current.id: value}))
+
+    def _question_again(self) -> list[Action]:
+        assert self.current is not None
+        return [
+            Say(self.current.text, "question"),
+            Show(self.current.id, self.current.text, CHOICES[self.current.type]),
+        ]
 
     def _chose(self, value: Value) -> list[Action]:
         assert self.current is not None
         if self._pending_command is not None:  # a touch on yes/no answers "did you ask to stop?"
-            return self._confirming_command(str(value))
-        if self._pending is not None:  # a touch on yes/no answers the confirmation
-            return self._confirming(str(value))
+            return self._confirming_command(Interpretation(value if value in ("yes", "no") else None, None), True)
+        if self._pending is not None and self._pending[2] == "confirm":  # a touch answers the read-back
+            return self._confirming(Interpretation(value if value in ("yes", "no") else None, None), True)
         if self.current.type in (AnswerType.SCALE_0_10, AnswerType.NUMBER) and isinstance(value, str):
             with contextlib.suppress(ValueError):
                 value = float(value) if "." in value else int(value)  # a key or button gives text
         if not valid_value(self.current.type, value):
-            return self._no_match_event()
+            return self._failed("no_match")
         return self._accept(value, self._words(value))
 
-    def _needs_confirmation(self, meaning: Interpretation, confidence: float) -> bool:
-        assert self.current is not None
-        if not meaning.certain:
-            return True
-        extreme = self.current.type is AnswerType.SCALE_0_10 and meaning.value in (0, 10)
-        limit = self.thresholds.safety if self.current.safety or extreme else self.thresholds.ordinary
-        return confidence < limit
-
-    def _confirming(self, text: str) -> list[Action]:
+    def _confirming(self, meaning: Interpretation, clear: bool) -> list[Action]:
         assert self._pending is not None
-        meaning = interpret(text, AnswerType.YES_NO, self.grammar)
         if meaning.command is not None:
-            return self._command(meaning.command)
-        value, said = self._pending
+            return self._spoken_command(meaning.command, clear)
+        value, said, _ = self._pending
         if meaning.value == "yes":
             return self._accept(value, said)
-        # Not confirmed: counts as not understood, so repeated trouble escalates
-        # (rephrase, list the answers, offer staff) instead of looping.
+        if meaning.value is None:
+            return self._failed("no_match")  # the read-back is asked again (see _reprompt)
+        # "no" (or "I don't know"): not confirmed; it counts as not understood, so repeated trouble
+        # escalates (rephrase, list the answers, give way) instead of looping.
         self._pending = None
-        self._no_match += 1
-        if self._no_match == 1:
+        self._failures += 1
+        if self._failures >= self._budget():
+            return self._give_up()
+        if self._failures == 1:
             return [Say(self.content.messages.say("confirm_retry")), *self._ask(self.current)]
-        return self._reprompt("no_match", self._no_match)
+        return self._reprompt("no_match", self._failures)
 
-    def _confirming_command(self, text: str) -> list[Action]:
+    def _confirming_command(self, meaning: Interpretation, clear: bool) -> list[Action]:
         assert self._pending_command is not None and self.current is not None
         name, self._pending_command = self._pending_command, None
-        meaning = interpret(text, AnswerType.YES_NO, self.grammar)
-        if meaning.command is not None:
-            return self._command(meaning.command)
-        if meaning.value == "yes":
+        if meaning.command is not None and meaning.command != name:
+            return self._spoken_command(meaning.command, clear)
+        if clear and (meaning.value == "yes" or meaning.command == name):
             return self._command(name)
-        return self._ask(self.current)  # not what they meant: carry on where they were
+        return self._ask(self.current)  # not clearly what they meant: carry on where they were
 
     def _accept(self, value: Value, said: str) -> list[Action]:
         assert self.current is not None
@@ -301,35 +439,75 @@ class Dialogue:
         index = self.content.questions.index(question)
         return self._ask(self._next_question(index + 1))
 
-    def _no_match_event(self) -> list[Action]:
-        self._no_match += 1
-        return self._reprompt("no_match", self._no_match)
+    # ---- when nothing comes of an attempt
+
+    def _budget(self) -> int:
+        """Attempts before voice gives way: to touch first where there is a screen, then "not answered"."""
+        return self.content.max_attempts + (2 if self._touch_offered else 0)
+
+    def _failed(self, key: str) -> list[Action]:
+        assert self.current is not None
+        if self._pending_command is not None:  # nothing clear in reply to "did you ask to stop?": carry on
+            return self._ask(self.current)
+        self._failures += 1
+        if self._failures >= self._budget():
+            return self._give_up()
+        if self._pending is not None and self._pending[2] == "confirm":  # nothing clear to "is that right?"
+            if self._failures < self._budget() - 1:
+                return [Say(self.content.messages.say("confirm", answer=self._words(self._pending[0])), "question")]
+            self._pending = None
+        return self._reprompt(key, self._failures)
 
     def _reprompt(self, key: str, count: int) -> list[Action]:
         assert self.current is not None
         messages = self.content.messages
         question = self.current
-        if self._pending_command is not None:  # nothing clear in reply to "did you ask to stop?"
-            return [Say(messages.say(f"confirm_{self._pending_command}"), "question")]
-        if self._pending is not None:  # nothing clear in reply to "is that right?"
-            return [Say(messages.say("confirm", answer=self._words(self._pending[0])), "question")]
-        if count == 1:
+        self._pending = None
+        if count <= 1:
             return [Say(messages.say(key)), *self._ask(question)]
         if count == 2:
             return [Say(messages.say(key)), *self._ask(question, text=question.rephrase)]
-        if count == 3:
-            return [Say(self._list_answers(question)), *self._ask(question)]
-        actions: list[Action] = [Say(messages.say("offer_staff"), "warning")]
-        if not self._staff_alerted:
-            self._staff_alerted = True
-            actions.append(Alert("assist"))
-        return [*actions, *self._ask(question)]
+        return [Say(self._list_answers(question)), *self._ask(question)]
+
+    def _give_up(self) -> list[Action]:
+        """Voice could not get this answer: offer touch where there is a screen, else leave it unanswered."""
+        assert self.current is not None
+        question = self.current
+        messages = self.content.messages
+        alert = self._alert_staff()
+        if self.touch and not self._touch_offered:
+            self._touch_offered = True
+            self._pending = None
+            return [Say(messages.say("touch_fallback"), "warning"), *alert, *self._ask(question)]
+        self.answers[question.id] = UNKNOWN  # never lowers urgency; a red flag left unanswered is not a "no"
+        self.unanswered.add(question.id)
+        self._asked.append(question.id)
+        self.transcript.append(Turn(question.text, messages.say("not_answered_words")))
+        index = self.content.questions.index(question)
+        return [Say(messages.say("not_answered")), *alert, *self._ask(self._next_question(index + 1))]
+
+    def _alert_staff(self) -> list[Action]:
+        if self._staff_alerted:
+            return []
+        self._staff_alerted = True
+        return [Alert("assist")]
+
+    def _hand_over(self) -> list[Action]:
+        """Too many turns: staff take over, with what the session has."""
+        self.result = triage(self.content, self.answers)
+        self.current = None
+        self.outcome = "staff"
+        actions: list[Action] = [Say(self.content.messages.say("staff_handoff"), "warning"), *self._alert_staff()]
+        return [*actions, *self._result_actions(self.result)]
 
     def _list_answers(self, question: Question) -> str:
         examples = self.grammar.examples(question.type, question.unit)
         return self.content.messages.say("list_answers", choices=", ".join(examples))
 
+    # ---- commands
+
     def _command(self, name: str) -> list[Action]:
+        """A command: touched, typed, or said (and confirmed where it throws the answers away)."""
         messages = self.content.messages
         if name not in COMMANDS:
             raise ValueError(f"unknown command {name!r}")
@@ -337,7 +515,10 @@ class Dialogue:
             self.outcome = self.outcome or "stopped"
             return [Say(messages.say("stopped")), End("stopped", self.result)]
         if name == "start_over":
-            return [Say(messages.say("start_over")), *self.start()[2:]]
+            turns = self.turns  # a session's turn budget is not renewed by starting over
+            restart = [Say(messages.say("start_over")), *self.start()[2:]]
+            self.turns = turns
+            return restart
         if self.finished:
             if name == "repeat" and self.result is not None:
                 return self._result_actions(self.result)
@@ -345,7 +526,11 @@ class Dialogue:
         question = self.current
         assert question is not None
         self._pending_command = None  # any other command is the answer to "did you ask to stop?"
-        if self._pending is not None and name in ("repeat", "help", "slower", "louder"):
+        if (
+            self._pending is not None
+            and self._pending[2] == "confirm"
+            and name in ("repeat", "help", "slower", "louder")
+        ):
             # keep the heard answer waiting for its yes or no
             confirm = Say(messages.say("confirm", answer=self._words(self._pending[0])), "question")
             if name == "repeat":
@@ -361,6 +546,7 @@ class Dialogue:
                 return [Say(messages.say("first_question")), *self._ask(question)]
             previous = self.content.question(self._asked.pop())
             del self.answers[previous.id]
+            self.unanswered.discard(previous.id)
             self.transcript.pop()
             return self._ask(previous)
         if name == "help":
@@ -374,14 +560,23 @@ class Dialogue:
         # slower / louder: change the setting, say so, and ask again
         return [Adjust(name), Say(messages.say(name)), *self._ask(question)]
 
+    # ---- the end
+
     def _finish(self) -> list[Action]:
         result = triage(self.content, self.answers)
         self.result = result
         self.current = None
-        self.outcome = "emergency" if result.red_flags else "finished"
         actions: list[Action] = []
+        unheard_safety = [q for q in self.content.questions if q.id in self.unanswered and q.safety]
         if result.red_flags:
+            self.outcome = "emergency"
             actions.append(Alert("emergency", result.level))
+        elif unheard_safety:
+            # a warning-sign question never understood: staff ask it (the level cannot be trusted low)
+            self.outcome = "staff"
+            actions += [Say(self.content.messages.say("staff_check"), "warning"), *self._alert_staff()]
+        else:
+            self.outcome = "finished"
         return [*actions, *self._result_actions(result)]
 
     def _result_actions(self, result: Result) -> list[Action]:

@@ -25,8 +25,9 @@ together as one :class:`ContentError`.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
@@ -42,12 +43,30 @@ NUMERIC_TYPES = (AnswerType.SCALE_0_10, AnswerType.NUMBER)
 
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+(?:'[^\W\d_]+)*")
 _OUT_OF_DIGITS = re.compile(r"(\d)\s*/\s*\d+")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Lower-case words and digit groups, as written; "7/10" keeps only the 7."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return tuple(_TOKEN.findall(_OUT_OF_DIGITS.sub(r"\1", text)))
 
 
 def tokenize(text: str) -> tuple[str, ...]:
-    """Lower-case words and digit groups; "7/10" keeps only the 7."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    return tuple(_TOKEN.findall(_OUT_OF_DIGITS.sub(r"\1", text)))
+    """The units phrases are matched in: words without apostrophes, and each Hangul syllable on its own.
+
+    Matching is thereby blind to what people and recognisers spell
+    differently: "dont" is "don't", and Korean spacing does not matter
+    ("아니에요", "아니 에요" and the recogniser's "아니 에 요" are the same).
+    """
+    tokens: list[str] = []
+    for word in words(text):
+        word = word.replace("'", "")
+        if _HANGUL.search(word):
+            tokens.extend(word)
+        else:
+            tokens.append(word)
+    return tuple(tokens)
 
 
 class Kind(Enum):
@@ -63,6 +82,12 @@ class Kind(Enum):
     OUT_OF = "out_of"  # the number after it is the top of the scale
     UNIT = "unit"  # "weeks"
     AMOUNT = "amount"  # a whole amount: "no pain" = 0, "since yesterday" = 1 day
+    NEGATION = "negation"  # "not", 안: outside a longer phrase, it negates (a symptom, the side after it)
+    NEGATION_AFTER = "negation_after"  # Korean 말고: negates the side named before it
+    SETTLED = "settled"  # "fine", 괜찮아요: all is well (a symptom restated as fine is a no)
+    BREAK = "break"  # "but", 는데: a negation or "fine" beyond it is about something else
+    COMPARATIVE = "comparative"  # "more than", 보다: with both sides named, the first named is the answer
+    TOPIC = "topic"  # a question's key words: "a fever" restates the symptom (a yes), "I can stand" denies it
 
 
 @dataclass(frozen=True)
@@ -72,6 +97,8 @@ class Meaning:
     amount: Fraction = Fraction(0)
     certain: bool = True
     answer_type: AnswerType | None = field(default=None, compare=False)
+    alone: bool = False  # a command that counts only as the whole reply ("what?", "huh")
+    part: bool = False  # a piece of a reply, found anywhere by the parser (모르 in 모르겠는데요), never heard alone
 
     def describe(self) -> str:
         """Human wording for error messages."""
@@ -102,12 +129,29 @@ class Unit:
 
 Table = dict[tuple[str, ...], Meaning]
 
+# What the recogniser listens for (see Grammar.recogniser_phrases): whole replies and number parts.
+HEARD_KINDS = frozenset(
+    {
+        Kind.VALUE,
+        Kind.COMMAND,
+        Kind.NUMBER,
+        Kind.MULTIPLIER,
+        Kind.FRACTION,
+        Kind.ARTICLE,
+        Kind.JOINER,
+        Kind.OUT_OF,
+        Kind.UNIT,
+        Kind.AMOUNT,
+    }
+)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: loaded once, then cached against
 class Grammar:
     directory: Path
     tables: dict[AnswerType, Table]
-    negations: frozenset[str]
+    negations: frozenset[tuple[str, ...]]  # token sequences that, outside a phrase, mean "not"
+    spellings: dict[AnswerType, dict[str, Meaning]]  # every phrase as written, with its meaning
     commands: dict[str, tuple[str, ...]]
     units: dict[str, Unit]
     example_lists: dict[AnswerType, dict[str, tuple[str, ...]]]
@@ -117,24 +161,34 @@ class Grammar:
         return self.tables[answer_type]
 
     def phrases(self, answer_type: AnswerType) -> list[str]:
-        """Every phrase that may be heard for ``answer_type`` (the vosk grammar)."""
-        words = {" ".join(key) for key in self.tables[answer_type]}
-        return sorted(words | self.negations)
+        """Every phrase that may be heard for ``answer_type``, as written (the vosk grammar's source)."""
+        return sorted(set(self.spellings[answer_type]) | self.negation_spellings)
 
-    def recogniser_phrases(self, answer_type: AnswerType) -> list[str]:
-        """The phrases the recogniser listens for: ``phrases`` without lone fillers that end another phrase.
+    def recogniser_phrases(
+        self, answer_type: AnswerType, extra: Iterable[str] = (), spell: Callable[[str], str | None] = str
+    ) -> list[str]:
+        """The phrases the recogniser listens for, in its own words (``spell``; None: it cannot say it).
 
-        A filler is never an answer on its own.  As a phrase of its own, one
-        that is also the last word of an answer competes with that answer's
-        ending: the Korean model heard 아니요 as 요 (the filler) until 요 was
-        left to the phrases that contain it ("모르겠어 요").
+        Whole replies only (answers, "I don't know", commands, the question's
+        own key words in ``extra``) and the parts numbers are built from:
+        vosk makes a bigram of the phrases, so every filler, hedge or
+        fragment listed on its own would be a word it could slip in anywhere
+        (the Korean model heard 잘 모르겠어요 as "저 을 겠어요" once 저 and
+        the pieces of "I don't know" were phrases of their own).  The parser
+        still knows them all.
         """
-        table = self.tables[answer_type]
-        endings = {key[-1] for key in table if len(key) > 1}
-        lone_fillers = {
-            key[0] for key, meaning in table.items() if len(key) == 1 and meaning.kind is Kind.FILLER
-        } & endings
-        return [p for p in self.phrases(answer_type) if p not in lone_fillers]
+        spelt = [
+            spell(phrase)
+            for phrase, meaning in self.spellings[answer_type].items()
+            if meaning.kind in HEARD_KINDS and not meaning.part
+        ]
+        spelt += [spell(phrase) for phrase in extra]
+        return sorted({s for s in spelt if s is not None})
+
+    negation_spellings: frozenset[str] = frozenset()
+    # Korean endings that may follow an answer inside one word (왼쪽이, 네요); anything else there
+    # means the answer word is part of another word (있어도 is not 있어).
+    particles: frozenset[tuple[str, ...]] = frozenset()
 
     def command_phrases(self) -> dict[str, list[str]]:
         return {name: list(phrases) for name, phrases in self.commands.items()}
@@ -144,7 +198,7 @@ class Grammar:
         lists = self.example_lists[answer_type]
         return list(lists.get(unit if answer_type is AnswerType.NUMBER else "", ()))
 
-    @property
+    @functools.cached_property
     def longest(self) -> int:
         """Words in the longest phrase of any type."""
         return max((len(key) for table in self.tables.values() for key in table), default=1)
@@ -214,7 +268,7 @@ class _Reader:
         if not isinstance(item, str):
             self.report(node, key, f"a phrase must be text, not {item!r}")
             return False
-        normal = " ".join(tokenize(item))
+        normal = " ".join(words(item))
         if not normal:
             self.report(node, key, f"phrase {item!r} has no words")
             return False
@@ -245,15 +299,24 @@ class _Tables:
         self.reader = reader
         self.tables: dict[AnswerType, Table] = {kind: {} for kind in AnswerType}
         self.origins: dict[AnswerType, dict[tuple[str, ...], tuple[str, int]]] = {kind: {} for kind in AnswerType}
+        self.spellings: dict[AnswerType, dict[str, Meaning]] = {kind: {} for kind in AnswerType}
 
-    def add(self, phrase: str, meaning: Meaning, path: str, line: int, types: Iterable[AnswerType]) -> None:
+    def add(
+        self, phrase: str, meaning: Meaning, path: str, line: int, types: Iterable[AnswerType], weak: bool = False
+    ) -> None:
+        """Add a phrase; a ``weak`` one gives way, silently, to a phrase already there."""
         key = tokenize(phrase)
         for answer_type in types:
             old = self.tables[answer_type].get(key)
+            if weak and old is not None:
+                continue
             if old is None:
                 self.tables[answer_type][key] = meaning
                 self.origins[answer_type][key] = (path, line)
-            elif old != meaning:
+                self.spellings[answer_type][phrase] = meaning
+            elif old == meaning:
+                self.spellings[answer_type][phrase] = meaning  # another spelling of the same phrase
+            else:
                 self._conflict(phrase, meaning, old, self.origins[answer_type][key], path, line)
 
     def _conflict(self, phrase: str, new: Meaning, old: Meaning, origin: tuple[str, int], path: str, line: int) -> None:
@@ -269,16 +332,17 @@ ALL_TYPES = tuple(AnswerType)
 
 _TYPE_KEYS: dict[AnswerType, tuple[str, ...]] = {
     AnswerType.YES_NO: ("values", "hedged", "hedges", "fillers", "examples"),
-    AnswerType.SIDE: ("values", "hedged", "hedges", "fillers", "examples"),
+    AnswerType.SIDE: ("values", "hedged", "hedges", "fillers", "comparatives", "examples"),
     AnswerType.SCALE_0_10: ("values", "out_of", "hedges", "fillers", "examples"),
     AnswerType.NUMBER: ("hedges", "fillers", "examples"),
 }
 _SHARED_KEYS = ("unknown", "hedges", "fillers", "negations")
+_OPTIONAL_SHARED_KEYS = ("unknown_parts", "negations_after", "settled", "breaks", "particles")
 _NUMBER_KEYS = ("words", "multipliers", "fractions", "articles", "joiners", "hedges", "units", "durations")
 
 
 def _read_commands(reader: _Reader, data: LineDict, tables: _Tables) -> dict[str, tuple[str, ...]]:
-    reader.check_keys(data, COMMANDS, COMMANDS)
+    reader.check_keys(data, (*COMMANDS, "alone", "parts"), COMMANDS)
     result: dict[str, tuple[str, ...]] = {}
     for name in COMMANDS:
         found = reader.phrases(data, name)
@@ -287,6 +351,16 @@ def _read_commands(reader: _Reader, data: LineDict, tables: _Tables) -> dict[str
         for phrase, line in found:
             tables.add(phrase, Meaning(Kind.COMMAND, name), data.path, line, ALL_TYPES)
         result[name] = tuple(phrase for phrase, _ in found)
+    # "alone": a command only when said on its own; "parts": found anywhere by the parser, not heard alone
+    for key in ("alone", "parts"):
+        node = reader.mapping(data, key)
+        if node is None:
+            continue
+        reader.check_keys(node, COMMANDS, ())
+        for name in node:
+            meaning = Meaning(Kind.COMMAND, name, alone=key == "alone", part=key == "parts")
+            for phrase, line in reader.phrases(node, name):
+                tables.add(phrase, meaning, node.path, line, ALL_TYPES)
     return result
 
 
@@ -431,20 +505,32 @@ def _read_type(
     _add_list(reader, tables, section, "hedges", Meaning(Kind.HEDGE, answer_type=answer_type), (answer_type,))
     _add_list(reader, tables, section, "fillers", Meaning(Kind.FILLER, answer_type=answer_type), (answer_type,))
     _add_list(reader, tables, section, "out_of", Meaning(Kind.OUT_OF), (answer_type,))
+    _add_list(reader, tables, section, "comparatives", Meaning(Kind.COMPARATIVE), (answer_type,))
     return _read_examples(reader, section, answer_type, wanted)
 
 
 def _read_answers(
     reader: _Reader, data: LineDict, tables: _Tables, wanted: tuple[str, ...] | None
-) -> tuple[dict[AnswerType, dict[str, tuple[str, ...]]], frozenset[str]]:
+) -> tuple[dict[AnswerType, dict[str, tuple[str, ...]]], frozenset[str], frozenset[tuple[str, ...]]]:
     type_keys = tuple(kind.value for kind in AnswerType)
-    reader.check_keys(data, type_keys + _SHARED_KEYS, type_keys + _SHARED_KEYS)
+    reader.check_keys(data, type_keys + _SHARED_KEYS + _OPTIONAL_SHARED_KEYS, type_keys + _SHARED_KEYS)
     examples = {kind: _read_type(reader, tables, data, kind, wanted) for kind in AnswerType}
     _add_list(reader, tables, data, "unknown", Meaning(Kind.VALUE, UNKNOWN), ALL_TYPES)
+    _add_list(reader, tables, data, "unknown_parts", Meaning(Kind.VALUE, UNKNOWN, part=True), ALL_TYPES)
     _add_list(reader, tables, data, "hedges", Meaning(Kind.HEDGE), ALL_TYPES)
     _add_list(reader, tables, data, "fillers", Meaning(Kind.FILLER), ALL_TYPES)
-    negations = frozenset(word for phrase, _ in reader.phrases(data, "negations") for word in phrase.split())
-    return examples, negations
+    negations = reader.phrases(data, "negations")
+    # after every answer: "아니" stays the answer "no" where it is one
+    for key, kind in (
+        ("negations", Kind.NEGATION),
+        ("negations_after", Kind.NEGATION_AFTER),
+        ("settled", Kind.SETTLED),
+        ("breaks", Kind.BREAK),
+    ):
+        for phrase, line in reader.phrases(data, key):
+            tables.add(phrase, Meaning(kind), data.path, line, ALL_TYPES, weak=True)
+    particles = frozenset(tokenize(phrase) for phrase, _ in reader.phrases(data, "particles"))
+    return examples, frozenset(phrase for phrase, _ in negations), particles
 
 
 def load_grammar(directory: Path) -> Grammar:
@@ -454,14 +540,26 @@ def load_grammar(directory: Path) -> Grammar:
     commands: dict[str, tuple[str, ...]] = {}
     units: dict[str, Unit] = {}
     examples: dict[AnswerType, dict[str, tuple[str, ...]]] = {kind: {} for kind in AnswerType}
-    negations: frozenset[str] = frozenset()
+    negations: frozenset[str] = frozenset()  # as written
+    particles: frozenset[tuple[str, ...]] = frozenset()
     if (data := reader.load(directory / "commands.yaml")) is not None:
         commands = _read_commands(reader, data, tables)
     if (data := reader.load(directory / "numbers.yaml")) is not None:
         units = _read_numbers(reader, data, tables)
     wanted = tuple(next(iter(units.values())).sizes) if units else None
     if (data := reader.load(directory / "answers.yaml")) is not None:
-        examples, negations = _read_answers(reader, data, tables, wanted)
+        examples, negations, particles = _read_answers(reader, data, tables, wanted)
     if reader.problems:
         raise ContentError(reader.problems)
-    return Grammar(directory, tables.tables, negations, commands, units, examples, wanted or ())
+    return Grammar(
+        directory,
+        tables.tables,
+        frozenset(tokenize(phrase) for phrase in negations),
+        {kind: dict(spellings) for kind, spellings in tables.spellings.items()},
+        commands,
+        units,
+        examples,
+        wanted or (),
+        negation_spellings=negations,
+        particles=particles,
+    )

@@ -21,16 +21,18 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
 
 from .contract import UNKNOWN, AnswerType, Value
-from .grammar import COMMANDS, NUMERIC_TYPES, Grammar, Kind, Meaning, Table, tokenize
+from .grammar import COMMANDS, NUMERIC_TYPES, Grammar, Kind, Meaning, Table, tokenize, words
 
 __all__ = ["COMMANDS", "Interpretation", "interpret"]
 
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
 
 # (meaning, words); meaning None = words no phrase matched.
 Piece = tuple[Meaning | None, tuple[str, ...]]
@@ -46,12 +48,72 @@ class Interpretation:
 NOT_UNDERSTOOD = Interpretation(None, None)
 
 
-def segment(tokens: tuple[str, ...], table: Table, longest: int, digits: bool) -> list[Piece]:
-    """Cut ``tokens`` into the longest known phrases, left to right."""
+def word_starts(text: str) -> frozenset[int]:
+    """Which tokens of ``tokenize(text)`` begin a written (or recognised) word."""
+    starts: set[int] = set()
+    position = 0
+    for word in words(text):
+        starts.add(position)
+        position += len(tokenize(word))
+    return frozenset(starts)
+
+
+def segment(
+    tokens: tuple[str, ...],
+    table: Table,
+    longest: int,
+    digits: bool,
+    topic: Table | None = None,
+    starts: frozenset[int] | None = None,
+    particles: frozenset[tuple[str, ...]] = frozenset(),
+) -> list[Piece]:
+    """Cut ``tokens`` into the longest known phrases.
+
+    Some phrases are found wherever they are, before the rest is cut left to
+    right, so that a shorter phrase starting earlier cannot hide them: voice
+    commands ("i didn't catch that" is not "i didn't" + ...), "I don't know"
+    in any words ("i can't recall"), and the question's own key words ("i
+    can't stand on it" restates "cannot bear weight").  With ``starts`` (the
+    tokens that begin a word), a Korean answer matches only as a word of its
+    own, or followed by ``particles`` (왼쪽이): the 네 in 없네요 is not "yes",
+    nor the 있어 in 있어도.
+    """
+
+    def fits(meaning: Meaning, start: int, size: int) -> bool:
+        """A Korean answer or key word stands as a word of its own (a one-syllable one with particles only)."""
+        if meaning.kind not in (Kind.VALUE, Kind.TOPIC) or (meaning.kind is Kind.VALUE and meaning.name == UNKNOWN):
+            return True
+        if meaning.kind is Kind.TOPIC and size > 1:  # 뻣뻣 in 뻣뻣하진, 사고 in 교통사고: a key word is a stem
+            return True
+        return _whole_word(tokens, start, size, starts, particles)
+
+    found: dict[int, tuple[int, Meaning]] = {}
+    taken = [False] * len(tokens)
+    for lookup, wanted in (
+        (table, lambda m: m.kind is Kind.VALUE and m.name == UNKNOWN),
+        (topic or {}, lambda m: True),
+        (table, lambda m: m.kind is Kind.COMMAND and not m.alone),
+    ):
+        start = 0
+        while start < len(tokens):
+            size, meaning = _longest_match(tokens, start, lookup, longest, wanted, fits)
+            if meaning is not None and not any(taken[start : start + size]):
+                found[start] = (size, meaning)
+                for i in range(start, start + size):
+                    taken[i] = True
+                start += size
+            else:
+                start += 1
     pieces: list[Piece] = []
     start = 0
     while start < len(tokens):
-        size, meaning = _longest_match(tokens, start, table, longest)
+        if start in found:
+            size, overlay = found[start]
+            pieces.append((overlay, tokens[start : start + size]))
+            start += size
+            continue
+        limit = next((i for i in range(start, len(tokens)) if taken[i]), len(tokens))
+        size, meaning = _longest_match(tokens[:limit], start, table, longest, None, fits)
         if meaning is None and digits and _DIGITS.fullmatch(tokens[start]):
             meaning = Meaning(Kind.NUMBER, amount=Fraction(tokens[start]))
         pieces.append((meaning, tokens[start : start + size]))
@@ -59,38 +121,183 @@ def segment(tokens: tuple[str, ...], table: Table, longest: int, digits: bool) -
     return pieces
 
 
-def _longest_match(tokens: tuple[str, ...], start: int, table: Table, longest: int) -> tuple[int, Meaning | None]:
+def _whole_word(
+    tokens: tuple[str, ...],
+    start: int,
+    size: int,
+    starts: frozenset[int] | None,
+    particles: frozenset[tuple[str, ...]],
+) -> bool:
+    """Is this Korean answer a word of its own (or one with particles after it)?  Other scripts: always."""
+    if starts is None or not _HANGUL_SYLLABLE.fullmatch(tokens[start]):
+        return True
+    if start not in starts:
+        return False
+    end = start + size
+    rest: list[str] = []
+    while end < len(tokens) and end not in starts:
+        rest.append(tokens[end])
+        end += 1
+    while rest:  # the rest of the word: particles only, longest first
+        for n in range(len(rest), 0, -1):
+            if tuple(rest[:n]) in particles:
+                rest = rest[n:]
+                break
+        else:
+            return False
+    return True
+
+
+def _longest_match(
+    tokens: tuple[str, ...],
+    start: int,
+    table: Table,
+    longest: int,
+    wanted: Callable[[Meaning], bool] | None = None,
+    fits: Callable[[Meaning, int, int], bool] | None = None,
+) -> tuple[int, Meaning | None]:
+    """The longest phrase at ``start`` that is ``wanted`` and ``fits`` there (else a shorter one)."""
     for size in range(min(longest, len(tokens) - start), 0, -1):
         meaning = table.get(tokens[start : start + size])
-        if meaning is not None:
+        if meaning is None or (wanted is not None and not wanted(meaning)):
+            continue
+        if fits is None or fits(meaning, start, size):
             return size, meaning
     return 1, None
 
 
-def interpret(text: str, answer_type: AnswerType, grammar: Grammar, unit: str = "days") -> Interpretation:
+def topic_table(keywords: Iterable[str], denials: Iterable[str] = ()) -> Table:
+    """A question's key words as a phrase table: each restates ("yes") or denies ("no") the symptom."""
+    table: Table = {tokenize(p): Meaning(Kind.TOPIC, "yes") for p in keywords}
+    table.update({tokenize(p): Meaning(Kind.TOPIC, "no") for p in denials})
+    return table
+
+
+def interpret(
+    text: str,
+    answer_type: AnswerType,
+    grammar: Grammar,
+    unit: str = "days",
+    keywords: Iterable[str] = (),
+    denials: Iterable[str] = (),
+) -> Interpretation:
     """Read ``text`` as an answer of ``answer_type`` or as a command.
 
     ``unit`` is the unit a number answer is wanted in (one of the grammar's
     ``wanted_units``, e.g. "days" or "years"); it is ignored for other types.
+    ``keywords`` and ``denials`` are the question's own words (yes/no
+    questions): with no yes or no said, a restated symptom ("I've been
+    running a temperature") is a yes, and a negated one ("not a fever"), one
+    said to be fine ("my back is fine") or a denial ("I can stand") a no.
+
+    "I don't know" in any words wins over every answer said with it, so it
+    can never turn into a no.
     """
     if answer_type is AnswerType.NUMBER and unit not in grammar.wanted_units:
         raise ValueError(f"unknown unit {unit!r}; the grammar knows {grammar.wanted_units}")
     digits = answer_type in NUMERIC_TYPES
-    pieces = segment(tokenize(text), grammar.table(answer_type), grammar.longest, digits)
-    commands = {meaning.name for meaning, _ in pieces if meaning and meaning.kind is Kind.COMMAND}
+    topic = topic_table(keywords, denials) if answer_type is AnswerType.YES_NO else None
+    tokens = tokenize(text)
+    pieces = segment(
+        tokens, grammar.table(answer_type), grammar.longest, digits, topic, word_starts(text), grammar.particles
+    )
+    meanings = [meaning for meaning, _ in pieces if meaning is not None]
+    command = _command(meanings)
+    if command is not None:
+        return command
+    unmatched = [word for meaning, words in pieces if meaning is None for word in words]
+    hedged = any(m.kind is Kind.HEDGE or not m.certain for m in meanings)
+    names = {m.name for m in meanings if m.kind is Kind.VALUE}
+    if UNKNOWN in names:  # "I don't know", whatever else was said with it
+        return Interpretation(UNKNOWN, None)
+    negated = any(m.kind in (Kind.NEGATION, Kind.NEGATION_AFTER) for m in meanings)
+    settled = any(m.kind is Kind.SETTLED for m in meanings)
+    if answer_type is AnswerType.YES_NO:
+        return _yes_no(pieces, names, negated, settled, hedged, bool(unmatched))
+    if answer_type is AnswerType.SIDE:
+        return _side(pieces, hedged or bool(unmatched))
+    if negated:
+        return NOT_UNDERSTOOD
+    return _numeric(pieces, names, answer_type, grammar, unit, bool(unmatched) or hedged)
+
+
+def _command(meanings: list[Meaning]) -> Interpretation | None:
+    """The command said, if any: one that counts only alone ("what?") needs nothing but fillers beside it."""
+    commands = {m.name for m in meanings if m.kind is Kind.COMMAND and not m.alone}
     if commands:
         return Interpretation(None, commands.pop()) if len(commands) == 1 else NOT_UNDERSTOOD
-    unmatched = [word for meaning, words in pieces if meaning is None for word in words]
-    if any(word in grammar.negations for word in unmatched):
+    alone = {m.name for m in meanings if m.kind is Kind.COMMAND}
+    if len(alone) == 1 and all(m.kind in (Kind.COMMAND, Kind.FILLER) for m in meanings):
+        return Interpretation(None, alone.pop())
+    return None
+
+
+def _yes_no(
+    pieces: list[Piece], names: set[str], negated: bool, settled: bool, hedged: bool, unmatched: bool
+) -> Interpretation:
+    """A yes or no: said, or the symptom restated (words beside a restatement are expected)."""
+    meanings = [m for m, _ in pieces if m is not None]
+    topics = {m.name for m in meanings if m.kind is Kind.TOPIC}
+    if not names and len(topics) == 1:  # the symptom said in the patient's own words
+        said = topics.pop()
+        clause = _clause_of_topic(pieces)
+        if any(m.kind in (Kind.NEGATION, Kind.NEGATION_AFTER) for m in clause):  # "not a fever", "I didn't fall"
+            said = "no" if said == "yes" else "yes"
+        elif any(m.kind is Kind.SETTLED for m in clause):  # "my back is fine" (but "I can stand fine" stays a no)
+            said = "no"
+        return Interpretation(said, None, certain=not hedged)
+    if names == {"no"}:  # "no, it hasn't": the negations agree with the no
+        return Interpretation("no", None, certain=not (hedged or unmatched))
+    if names == {"yes"} and not negated:
+        return Interpretation("yes", None, certain=not (hedged or unmatched))
+    return NOT_UNDERSTOOD  # a negation or "fine" alone could mean anything, even "I don't know"
+
+
+def _clause_of_topic(pieces: list[Piece]) -> list[Meaning]:
+    """The meanings in the clause (between "but"s) that holds the restated symptom."""
+    clauses: list[list[Meaning]] = [[]]
+    for meaning, _ in pieces:
+        if meaning is None:
+            continue
+        if meaning.kind is Kind.BREAK:
+            clauses.append([])
+        else:
+            clauses[-1].append(meaning)
+    return next(c for c in clauses if any(m.kind is Kind.TOPIC for m in c))
+
+
+def _side(pieces: list[Piece], doubt: bool) -> Interpretation:
+    """Which side: a side negated ("not the left", "왼쪽 말고") is taken away; "both" wins; with two
+    sides named and a comparison ("the left more than the right"), the first named."""
+    sides: list[str] = []
+    negate_next = False
+    for meaning, _ in pieces:
+        if meaning is None or meaning.kind in (Kind.FILLER, Kind.HEDGE, Kind.SETTLED):
+            continue
+        if meaning.kind is Kind.NEGATION:
+            negate_next = True
+        elif meaning.kind is Kind.NEGATION_AFTER:
+            if sides:
+                sides[-1] = "-" + sides[-1]
+        elif meaning.kind is Kind.VALUE:
+            sides.append(("-" if negate_next else "") + meaning.name)
+            negate_next = False
+    if negate_next:  # a "not" that negates nothing named after it ("왼쪽 안"): unclear
         return NOT_UNDERSTOOD
-    meanings = [meaning for meaning, _ in pieces if meaning is not None]
-    doubt = bool(unmatched) or any(m.kind is Kind.HEDGE or not m.certain for m in meanings)
-    names = {m.name for m in meanings if m.kind is Kind.VALUE}
-    if answer_type in NUMERIC_TYPES:
-        return _numeric(pieces, names, answer_type, grammar, unit, doubt)
-    if len(names) != 1:
+    kept = [side for side in sides if not side.startswith("-")]
+    negated = {side[1:] for side in sides if side.startswith("-")}
+    names = set(kept)
+    comparing = any(m is not None and m.kind is Kind.COMPARATIVE for m, _ in pieces)
+    if not names:
         return NOT_UNDERSTOOD
-    return Interpretation(names.pop(), None, certain=not doubt)
+    if len(names) == 1:
+        value = names.pop()
+        return Interpretation(value, None, certain=not doubt and value not in negated)
+    if "both" in names:
+        return Interpretation("both", None, certain=not doubt)
+    if comparing:
+        return Interpretation(kept[0], None, certain=not doubt)
+    return NOT_UNDERSTOOD
 
 
 # ---------------------------------------------------------------- numbers
@@ -176,6 +383,7 @@ class _NumberReader:
     def whole(self, meaning: Meaning, _after_unit: bool) -> None:
         self.close()
         self.groups.append(_Group(meaning.amount, meaning.name or None))
+        self.after_unit = bool(meaning.name)  # "일주일 반", "a week and a half": the fraction adds to it
 
     def out_of(self, _meaning: Meaning, _after_unit: bool) -> None:
         self.close()

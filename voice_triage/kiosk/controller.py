@@ -50,6 +50,7 @@ from ..core.dialogue import (
     Dialogue,
     End,
     Event,
+    Expectation,
     Heard,
     NoInput,
     NoMatch,
@@ -149,7 +150,7 @@ class KioskController:
         # True once a microphone and a model listen (kiosk/voice.py); until then the
         # kiosk never asks for a spoken answer: touch and keys only.
         self.hears = False
-        self._new_dialogue = dialogue_factory or (lambda: Dialogue(locale.content, locale.grammar))
+        self._new_dialogue = dialogue_factory or (lambda: Dialogue(locale.content, locale.grammar, touch=True))
         self._lock = threading.RLock()
         self._subscribers: list[Callable[[dict[str, Any]], None]] = []
         self.defaults = Settings(rate=config.speech.rate, volume=config.speech.volume)
@@ -234,7 +235,9 @@ class KioskController:
             return True
         return True
 
-    def heard(self, text: str, confidence: float = 1.0) -> bool:
+    def heard(
+        self, text: str, confidence: float = 1.0, alternatives: tuple[tuple[str, float], ...] = (), spoken: bool = False
+    ) -> bool:
         """Words from the recogniser: a start phrase while idle, else a dialogue event."""
         with self._guard():
             if self.state in (IDLE, ERROR):
@@ -246,9 +249,19 @@ class KioskController:
                 command = interpret(text, AnswerType.YES_NO, self.locale.grammar).command
                 return self.command(command) if command is not None else False
             self._activity()
-            self._perform(self.dialogue.handle(Heard(text, confidence)))
+            self._perform(self.dialogue.handle(Heard(text, confidence, alternatives, spoken)))
             return True
         return True
+
+    def hear_event(self, event: Event) -> bool:
+        """What the listener made of one spoken reply (nothing, speech that fits nothing, or words)."""
+        if isinstance(event, NoInput):
+            return self.no_input()
+        if isinstance(event, NoMatch):
+            return self.no_match()
+        if isinstance(event, Heard):
+            return self.heard(event.text, event.confidence, event.alternatives, event.spoken)
+        raise TypeError(f"not a spoken event: {type(event).__name__}")
 
     def command(self, name: str) -> bool:
         """repeat, back, help, stop, start_over, slower, louder (the dialogue's commands)."""
@@ -375,19 +388,19 @@ class KioskController:
                 if self.state == RESULT:
                     self.result_at = self.clock()
 
-    def listening(self) -> tuple[tuple[object, ...], AnswerType | None]:
-        """What a spoken reply would answer now: (a key that changes with it, the answer type).
+    def listening(self) -> tuple[tuple[object, ...], Expectation | None]:
+        """What a spoken reply would answer now: (a key that changes with it, what to listen for).
 
-        The type is None while idle (only start phrases mean anything), yes/no
-        for a read-back and on the result screen (commands), else the question's.
+        None while idle (only start phrases mean anything); yes/no for a
+        read-back and on the result screen (commands); else the question's.
         """
         with self._lock:
             question = self.dialogue.current
             key = (self.state, question.id if question else None, self.dialogue.confirming, self.turn)
             if self.state == QUESTION and question is not None:
-                return key, AnswerType.YES_NO if self.dialogue.confirming else question.type
+                return key, self.dialogue.listening_for
             if self.state == RESULT:
-                return key, AnswerType.YES_NO
+                return key, Expectation(AnswerType.YES_NO)
             return key, None
 
     def tick(self) -> None:

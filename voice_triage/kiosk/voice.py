@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 from ..core.content import static_texts
-from ..core.contract import AnswerType
 from ..core.locale import Locale
-from ..speech.asr import Hearing, PhraseRecognizer, Recognizer
-from ..speech.speech_in import Endpointer, ListenSettings, Microphone, MicrophoneError
+from ..speech.asr import PhraseRecognizer, Recognizer
+from ..speech.listening import Listener
+from ..speech.speech_in import ListenSettings, Microphone, MicrophoneError
 from ..speech.speech_out import LoudspeakerLost, SpeechOutputError
 from .config import KioskConfig
 from .controller import KioskController
@@ -232,7 +232,7 @@ class KioskListener:
         self.recognizer = recognizer
         self.start_recognizer = start
         self.microphone = microphone
-        self.endpointer = Endpointer(settings, microphone.sample_rate)
+        self.listener = Listener(recognizer, settings)
         self.quiet_after = quiet_after
         self.err = err
         self._closed = threading.Event()
@@ -257,42 +257,31 @@ class KioskListener:
                 self._closed.wait(MIC_RETRY_S)
 
     def listen_once(self) -> None:
-        key, kind = self.controller.listening()
+        key, expect = self.controller.listening()
 
         def read(timeout: float) -> tuple[float, bytes] | None:
             if self._closed.is_set() or self.controller.listening()[0] != key:
                 raise _Changed
             return self.microphone.read(timeout)
 
-        def sink(pcm: bytes) -> None:
-            if kind is None:
-                self.start_recognizer.accept(pcm)
-            else:
-                self.recognizer.accept(kind, pcm)
-
-        try:
-            utterance = self.endpointer.listen(read, sink, self.quiet_after)
-        except _Changed:
-            self._finish(kind)  # throw away what was fed so far
+        if expect is None:  # idle: only the start phrases
+            start = self.start_recognizer
+            try:
+                self.listener.endpointer.listen(read, start.accept, self.quiet_after)
+            except _Changed:
+                start.finish()  # throw away what was fed so far
+                return
+            text = start.finish()
+            if text and self.controller.listening()[0] == key:
+                self.controller.heard(text)
             return
-        heard = self._finish(kind)
+        try:
+            heard = self.listener.hear(expect, read, self.quiet_after)
+        except _Changed:
+            return
         if self.controller.listening()[0] != key:
             return  # answered by touch meanwhile
-        if kind is None:
-            if heard.text:
-                self.controller.heard(heard.text)
-            return
-        if not utterance.heard_speech:
-            self.controller.no_input()
-        elif heard.empty:
-            self.controller.no_match()
-        else:
-            self.controller.heard(heard.text, heard.confidence)
-
-    def _finish(self, kind: AnswerType | None) -> Hearing:
-        if kind is None:
-            return Hearing(self.start_recognizer.finish(), 1.0)
-        return self.recognizer.finish(kind)
+        self.controller.hear_event(heard.event)
 
     def _microphone_lost(self, sentence: str) -> None:
         print(f"{sentence} Retrying; the screen and touch still work.", file=self.err, flush=True)
@@ -358,7 +347,9 @@ def start_voice(
 
     listener: KioskListener | None = None
     try:
-        recognizer = Recognizer(find_model(lang, cli_path=config.model), locale.grammar)
+        recognizer = Recognizer(
+            find_model(lang, cli_path=config.model), locale.grammar, extra=locale.content.key_phrases()
+        )
         start = recognizer.phrase_recognizer(controller.text.start_phrases)
         microphone = Microphone(recognizer.sample_rate, config.audio.input_device)
         listen = ListenSettings(

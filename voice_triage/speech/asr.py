@@ -1,28 +1,38 @@
-"""Speech recognition adapter: vosk, restricted per question type to a grammar.
+"""Speech recognition adapter: vosk, restricted per question to a grammar.
 
-The grammar of an answer type is what ``grammar/<locale>/`` lists for it
-(answers, "I don't know", hedges, fillers and the voice commands; see
-``Grammar.recogniser_phrases``), plus the
-model's garbage word where it has one (``[unk]``; the Korean model calls it
-``<UNK>``).  One recogniser per answer type is built at start-up; the model is
-loaded once.
+The grammar of a question is what ``voice_triage/data/grammar/<locale>/``
+lists for its answer type (answers, "I don't know", hedges, fillers and the
+voice commands; see ``Grammar.recogniser_phrases``), plus the question's own
+key words, plus the model's garbage word where it has one (``[unk]``; the
+Korean model calls it ``<UNK>``).  Phrases are written as people write them;
+each is cut into the words the model knows at start-up (Korean "아니에요" is
+"아니 에 요" to the Korean model), and a phrase the model cannot spell is
+left out and listed in ``unknown_phrases``.  The model is loaded once; one
+recogniser per grammar is built when first needed and kept.
 
 vosk turns a grammar into a bigram language model, so it can return runs of
-grammar words that are not one phrase ("이 열").  Such a result is passed on
-with its confidence capped, so the dialogue reads it back before accepting it.
+grammar words that are not one phrase ("네 모르겠어 요").  The recogniser asks
+vosk for its n-best list (from a wider lattice than the model's default, via
+a copy of the model's ``conf/`` beside links to the rest), so the dialogue
+can see how far the best reading stands from one that means something else;
+a result that is not exactly one phrase has its confidence capped.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
+import shutil
 import struct
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..core.contract import AnswerType
-from ..core.grammar import Grammar, tokenize
+from ..core.dialogue import Expectation
+from ..core.grammar import Grammar, tokenize, words
 from ..core.understanding import interpret
 
 GARBAGE_WORDS = ("[unk]", "<UNK>")
@@ -37,8 +47,9 @@ class SpeechModelError(Exception):
 @dataclass(frozen=True)
 class Hearing:
     text: str  # "" when nothing was recognised
-    confidence: float  # lowest word confidence, 0..1
+    confidence: float  # 1.0 for exactly one grammar phrase, else at most UNSURE
     garbage: bool = False  # the garbage word won: speech that fits no phrase
+    alternatives: tuple[tuple[str, float], ...] = ()  # (text, score), best first; text is the first
 
     @property
     def empty(self) -> bool:
@@ -109,40 +120,120 @@ def out_of_vocabulary(phrases: Iterable[str], known: set[str]) -> list[str]:
     return [p for p in phrases if any(word not in known for word in p.split())]
 
 
-class Recognizer:
-    """The loaded model and one grammar-restricted recogniser per answer type."""
+MAX_PIECE = 8  # characters in the longest model word tried when cutting a written word
 
-    def __init__(self, model_dir: Path, grammar: Grammar, sample_rate: int | None = None) -> None:
+
+def pieces(phrases: Iterable[str]) -> set[str]:
+    """Every piece of a written word that could be a model word (each whole word, and its substrings)."""
+    found: set[str] = set()
+    for phrase in phrases:
+        for word in words(phrase):
+            found.add(word)
+            for i in range(len(word)):
+                for j in range(i + 1, min(len(word), i + MAX_PIECE) + 1):
+                    found.add(word[i:j])
+    return found
+
+
+def spell(phrase: str, known: set[str] | None) -> str | None:
+    """A phrase in the model's words: each written word as itself, or cut into the fewest model words.
+
+    Ties go to the cut with the longest first piece ("왼쪽이요" is "왼쪽 이 요",
+    not "왼 쪽이 요").  None when a word cannot be cut into model words.
+    """
+    if known is None:
+        return " ".join(words(phrase))
+    out: list[str] = []
+    for word in words(phrase):
+        if word in known:
+            out.append(word)
+            continue
+        n = len(word)
+        best: list[list[str] | None] = [None] * (n + 1)
+        best[0] = []
+        for i in range(n):
+            here = best[i]
+            if here is None:
+                continue
+            for j in range(min(n, i + MAX_PIECE), i, -1):  # longest piece first: it wins ties
+                candidate = best[j]
+                if word[i:j] in known and (candidate is None or len(here) + 1 < len(candidate)):
+                    best[j] = [*here, word[i:j]]
+        cut = best[n]
+        if cut is None:
+            return None
+        out.extend(cut)
+    return " ".join(out)
+
+
+_LIBC = ctypes.CDLL(None)
+
+
+class Recognizer:
+    """The loaded model, and a grammar-restricted vosk recogniser per expected answer."""
+
+    def __init__(
+        self,
+        model_dir: Path,
+        grammar: Grammar,
+        sample_rate: int | None = None,
+        *,
+        extra: Iterable[str] = (),
+        alternatives: int = 8,
+        lattice_beam: float | None = 6.0,
+    ) -> None:
+        """``extra``: the questions' own key words, heard beside their answer type's phrases."""
         import vosk
 
         vosk.SetLogLevel(-1)
         self.model_dir = model_dir
+        self.grammar = grammar
+        self.alternatives = alternatives
+        self._overlay = _overlay(model_dir, lattice_beam) if lattice_beam is not None else None
         try:
-            self._model = vosk.Model(str(model_dir))
+            self._model = vosk.Model(str(self._overlay.name if self._overlay else model_dir))
         except Exception as exc:  # vosk raises a bare Exception
             raise SpeechModelError(
                 f"The speech model at {model_dir} could not be loaded ({exc}); it may be damaged: "
                 "run `voice-triage models verify`, then `voice-triage models download NAME`."
             ) from None
         self.sample_rate = sample_rate or _model_rate(model_dir)
-        heard = {word for t in AnswerType for p in grammar.recogniser_phrases(t) for word in p.split()}
-        wanted = heard | set(GARBAGE_WORDS)
-        known = known_words(model_dir, wanted)
-        garbage = [w for w in GARBAGE_WORDS if known is None or w in known][:1]
+        written = {p for t in AnswerType for p in grammar.phrases(t)} | set(extra)
+        self._checked = pieces(written) | set(GARBAGE_WORDS)  # looked up in the model's vocabulary once
+        self._known = known_words(model_dir, self._checked)
+        garbage = [w for w in GARBAGE_WORDS if self._known is None or w in self._known][:1]
         self.garbage = garbage[0] if garbage else None
         self.unknown_phrases: list[str] = []  # phrases vosk could never return with this model
-        self._phrases: dict[AnswerType, set[str]] = {}
-        self._recognizers: dict[AnswerType, Any] = {}
+        self._spellings: dict[str, str | None] = {}
+        self._phrases: dict[Expectation, set[tuple[str, ...]]] = {}
+        self._recognizers: dict[Expectation, Any] = {}
         for answer_type in AnswerType:
-            phrases = grammar.recogniser_phrases(answer_type)
-            if known is not None:
-                missing = out_of_vocabulary(phrases, known)
-                self.unknown_phrases += missing
-                phrases = [p for p in phrases if p not in missing]
-            self._phrases[answer_type] = set(phrases)
-            self._recognizers[answer_type] = self._kaldi(phrases)
+            self._recognizer(Expectation(answer_type))
+        self.unknown_phrases = sorted(p for p, spelt in self._spellings.items() if spelt is None)
 
-    def _kaldi(self, phrases: Iterable[str]) -> Any:
+    def close(self) -> None:
+        if self._overlay is not None:
+            self._overlay.cleanup()
+            self._overlay = None
+
+    def spelt(self, phrase: str) -> str | None:
+        """``phrase`` in the model's words, or None if the model cannot say it."""
+        if phrase not in self._spellings:
+            unchecked = pieces([phrase]) - self._checked
+            if unchecked and self._known is not None:  # a phrase not seen at start-up: one more look-up
+                self._known |= known_words(self.model_dir, unchecked) or set()
+                self._checked |= unchecked
+            self._spellings[phrase] = spell(phrase, self._known)
+        return self._spellings[phrase]
+
+    def _recognizer(self, expect: Expectation) -> Any:
+        if expect not in self._recognizers:
+            spelt = self.grammar.recogniser_phrases(expect.answer_type, expect.phrases, self.spelt)
+            self._phrases[expect] = {tokenize(p) for p in spelt}
+            self._recognizers[expect] = self._kaldi(spelt, self.alternatives)
+        return self._recognizers[expect]
+
+    def _kaldi(self, phrases: Iterable[str], alternatives: int = 0) -> Any:
         """A vosk recogniser on the loaded model, restricted to ``phrases`` and the garbage word."""
         import vosk
 
@@ -151,40 +242,82 @@ class Recognizer:
             self._model, self.sample_rate, json.dumps([*phrases, *garbage], ensure_ascii=False)
         )
         recognizer.SetWords(True)
+        if alternatives:
+            recognizer.SetMaxAlternatives(alternatives)
         return recognizer
 
     def phrase_recognizer(self, phrases: Sequence[str]) -> PhraseRecognizer:
         """A recogniser for a few fixed phrases (the kiosk's start phrases) on the same loaded model."""
-        known = known_words(self.model_dir, {w for p in phrases for w in p.split()})
-        usable = [p for p in phrases if known is None or not out_of_vocabulary([p], known)]
+        usable = [s for p in phrases if (s := self.spelt(p)) is not None]
         if not usable:
             raise SpeechModelError("None of the start phrases is in the speech model's vocabulary.")
         return PhraseRecognizer(self._kaldi(usable), self.garbage, tuple(usable))
 
-    def accept(self, answer_type: AnswerType, pcm: bytes) -> None:
-        """Feed 16-bit mono audio for an answer of this type."""
-        self._recognizers[answer_type].AcceptWaveform(pcm)
+    @staticmethod
+    def reseed(seed: int) -> None:
+        """Make the next decode independent of the ones before it.
 
-    def finish(self, answer_type: AnswerType) -> Hearing:
+        Kaldi dithers the features with noise from libc's ``rand()``, so the
+        same audio can be heard differently depending on how many decodes ran
+        earlier in the process (vosk-api #868, #660).  The spoken evaluation
+        reseeds before each answer, so that its figures do not depend on order.
+        """
+        _LIBC.srand(seed)
+
+    def accept(self, expect: Expectation | AnswerType, pcm: bytes) -> None:
+        """Feed 16-bit mono audio for an answer of this kind."""
+        self._recognizer(_expectation(expect)).AcceptWaveform(pcm)
+
+    def finish(self, expect: Expectation | AnswerType) -> Hearing:
         """The result of everything fed since the last finish; ready for the next answer."""
-        result = json.loads(self._recognizers[answer_type].FinalResult())
-        return self._hearing(answer_type, result)
+        expectation = _expectation(expect)
+        result = json.loads(self._recognizer(expectation).FinalResult())
+        return self._hearing(expectation, result)
 
-    def decode(self, answer_type: AnswerType, pcm: bytes, chunk: int = 8000) -> Hearing:
+    def decode(self, expect: Expectation | AnswerType, pcm: bytes, chunk: int = 8000) -> Hearing:
         for start in range(0, len(pcm), chunk):
-            self.accept(answer_type, pcm[start : start + chunk])
-        return self.finish(answer_type)
+            self.accept(expect, pcm[start : start + chunk])
+        return self.finish(expect)
 
-    def _hearing(self, answer_type: AnswerType, result: dict[str, Any]) -> Hearing:
-        words = [w for w in result.get("result", []) if w.get("word") != self.garbage]
-        text = " ".join(str(w["word"]) for w in words)
-        garbage = len(words) < len(result.get("result", []))
+    def _hearing(self, expect: Expectation, result: dict[str, Any]) -> Hearing:
+        if "alternatives" not in result:  # no n-best asked for
+            result = {"alternatives": [{"text": result.get("text", ""), "confidence": 0.0}]}
+        readings: list[tuple[str, float]] = []
+        garbage = False
+        for alternative in result["alternatives"]:
+            heard = str(alternative.get("text", "")).split()
+            kept = [w for w in heard if w != self.garbage]
+            if not readings:
+                garbage = len(kept) < len(heard)
+            readings.append((" ".join(kept), float(alternative.get("confidence", 0.0))))
+        text = readings[0][0] if readings else ""
         if not text:
             return Hearing("", 0.0, garbage)
-        confidence = min(float(w.get("conf", 0.0)) for w in words)
-        if garbage or " ".join(tokenize(text)) not in self._phrases[answer_type]:
-            confidence = min(confidence, UNSURE)
-        return Hearing(text, confidence, garbage)
+        exact = not garbage and tokenize(text) in self._phrases[expect]
+        return Hearing(text, 1.0 if exact else UNSURE, garbage, tuple(readings))
+
+
+def _expectation(expect: Expectation | AnswerType) -> Expectation:
+    return expect if isinstance(expect, Expectation) else Expectation(expect)
+
+
+def _overlay(model_dir: Path, lattice_beam: float) -> tempfile.TemporaryDirectory[str]:
+    """The model seen through a folder of links, with its own ``conf/model.conf`` (a wider lattice)."""
+    folder = tempfile.TemporaryDirectory(prefix="voice-triage-model-")
+    root = Path(folder.name)
+    for entry in model_dir.iterdir():
+        if entry.name != "conf":
+            (root / entry.name).symlink_to(entry.resolve())
+    conf = root / "conf"
+    conf.mkdir()
+    for entry in (model_dir / "conf").iterdir():
+        if entry.is_file():
+            shutil.copyfile(entry, conf / entry.name)
+    model_conf = conf / "model.conf"
+    lines = model_conf.read_text(encoding="utf-8").splitlines() if model_conf.exists() else []
+    lines = [line for line in lines if not line.strip().startswith("--lattice-beam=")]
+    model_conf.write_text("\n".join([*lines, f"--lattice-beam={lattice_beam:g}"]) + "\n", encoding="utf-8")
+    return folder
 
 
 class PhraseRecognizer:

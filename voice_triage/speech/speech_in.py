@@ -13,11 +13,15 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import math
 import queue
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,9 @@ class ListenSettings:
     vad_aggressiveness: int = 2  # 0 (keeps most sound) .. 3 (strictest)
     start_frames: int = 3  # voiced frames (of the last start_frames + 2) that start an answer
     pre_roll_ms: int = 300  # audio kept from just before the start
+    # A frame is speech only if it also stands this far above the room's background level
+    # (so babble or a television between answers never reaches the recogniser).
+    above_background_db: float = 6.0
 
 
 @dataclass(frozen=True)
@@ -123,18 +130,55 @@ class Microphone:
         self.open()
 
 
-class Endpointer:
-    """Finds one answer in the microphone stream and feeds it to ``sink``."""
+def frame_db(frame: bytes) -> float:
+    """A frame's level in dB relative to full scale (-100 for digital silence)."""
+    samples = np.frombuffer(frame, dtype="<i2").astype(np.float32) / 32768.0
+    power = float(np.mean(samples**2)) if len(samples) else 0.0
+    return 10.0 * math.log10(power) if power > 1e-10 else -100.0
 
-    def __init__(self, settings: ListenSettings, sample_rate: int) -> None:
+
+class Background:
+    """The room's background level: the median level of recent frames that were not speech."""
+
+    QUIET_DB = -60.0  # never assume a room quieter than this
+
+    def __init__(self, frames: int = 200) -> None:
+        self._levels: collections.deque[float] = collections.deque(maxlen=frames)
+
+    def add(self, level_db: float) -> None:
+        self._levels.append(level_db)
+
+    @property
+    def level_db(self) -> float:
+        if not self._levels:
+            return self.QUIET_DB
+        return max(self.QUIET_DB, statistics.median(self._levels))
+
+
+class Endpointer:
+    """Finds one answer in the microphone stream and feeds it to ``sink``.
+
+    A frame counts as speech when the voice-activity detector says so and it
+    stands ``above_background_db`` above the room's background (kept across
+    answers), so steady noise and babble between answers are not taken for
+    one.
+    """
+
+    def __init__(self, settings: ListenSettings, sample_rate: int, background: Background | None = None) -> None:
         import webrtcvad
 
         self.settings = settings
         self.sample_rate = sample_rate
         self._vad = webrtcvad.Vad(settings.vad_aggressiveness)
+        self.background = background or Background()
 
     def is_speech(self, frame: bytes) -> bool:
-        return bool(self._vad.is_speech(frame, self.sample_rate))
+        level = frame_db(frame)
+        voiced = bool(self._vad.is_speech(frame, self.sample_rate))
+        loud = level >= self.background.level_db + self.settings.above_background_db
+        if not (voiced and loud):
+            self.background.add(level)
+        return voiced and loud
 
     def listen(
         self,

@@ -1,0 +1,53 @@
+"""One spoken answer, from microphone frames to a dialogue event.
+
+The live loops (``voice-triage run`` and the kiosk) and the spoken
+evaluation all hear an answer through :meth:`Listener.hear`: the endpointer
+finds the answer in the frames, the recogniser decodes it with the grammar of
+the answer type asked for, and the result becomes the dialogue's event
+(nothing said, speech that fits nothing, or the words heard with what the
+recogniser thinks of them).  Only where the frames come from differs: a
+microphone, or a synthesised patient in a synthesised room.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..core.dialogue import Event, Expectation, Heard, NoInput, NoMatch
+from .asr import Recognizer
+from .speech_in import Endpointer, ListenSettings, Utterance
+
+Read = Callable[[float], "tuple[float, bytes] | None"]
+
+
+@dataclass(frozen=True)
+class Listened:
+    """What one turn of listening found: the dialogue's event and the endpointer's timing."""
+
+    event: Event
+    utterance: Utterance
+
+
+class Listener:
+    """The endpointer and the recogniser, used together for one answer at a time."""
+
+    def __init__(self, recognizer: Recognizer, settings: ListenSettings) -> None:
+        self.recognizer = recognizer
+        self.settings = settings
+        self.endpointer = Endpointer(settings, recognizer.sample_rate)
+
+    def hear(self, kind: Expectation, read: Read, quiet_after: Callable[[], float]) -> Listened:
+        """Listen for one answer of ``kind``; ``read(timeout)`` gives (time, frame) or None."""
+        recognizer = self.recognizer
+        try:
+            utterance = self.endpointer.listen(read, lambda pcm: recognizer.accept(kind, pcm), quiet_after)
+        except BaseException:
+            recognizer.finish(kind)  # throw away what was fed so far: the next answer starts clean
+            raise
+        hearing = recognizer.finish(kind)
+        if not utterance.heard_speech:
+            return Listened(NoInput(), utterance)
+        if hearing.empty:
+            return Listened(NoMatch(), utterance)
+        return Listened(Heard(hearing.text, hearing.confidence, hearing.alternatives, spoken=True), utterance)
