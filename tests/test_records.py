@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from voice_triage.core.content import answer_words
 from voice_triage.core.dialogue import Command, Dialogue, Heard
 from voice_triage.core.locale import Locale
-from voice_triage.core.summary import Answer, CauseEntry, Summary, answer_words, summarize
+from voice_triage.core.summary import Answer, CauseEntry, Summary, summarize
 from voice_triage.kiosk.records import RecordStore
 
 NOW = datetime(2025, 3, 14, 15, 0, tzinfo=UTC)

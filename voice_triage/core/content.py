@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .conditions import Condition, facts_of, parse_condition
-from .contract import AnswerType, Contract, load_contract
+from .contract import AnswerType, Contract, Value, load_contract
 from .yamlload import ContentError, LineDict, LineList, Problem, load_file, where
 
 UNITS = ("days", "years")
@@ -592,3 +592,24 @@ def static_texts(content: Content) -> list[str]:
     texts += list(messages.levels.values()) + list(messages.self_care) + list(messages.precautions)
     texts += [rule.say for rule in content.rules]
     return list(dict.fromkeys(t for t in texts if t.strip()))
+
+
+# How a number answer is said, by locale and the question's unit: (one, many).
+# The content has no words for units, so they live here; other locales fall
+# back to "<number> <unit>".
+UNIT_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {"days": ("{n} day", "{n} days"), "years": ("{n} year", "{n} years")},
+    "ko": {"days": ("{n}일", "{n}일"), "years": ("{n}세", "{n}세")},
+}
+
+
+def answer_words(question: Question | None, value: Value, content: Content) -> str:
+    """An answer as the kiosk says it: "yes", "I don't know", "6", "14 days"."""
+    if isinstance(value, str):
+        return content.messages.answer_words.get(value, value)
+    number = round(float(value), 2)
+    text = f"{number:g}"
+    if question is None or question.type is not AnswerType.NUMBER:
+        return text
+    one, many = UNIT_WORDS.get(content.locale, {}).get(question.unit, ("{n} " + question.unit,) * 2)
+    return (one if number == 1 else many).format(n=text)

@@ -16,10 +16,10 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .content import Content, Question
+from .content import Content, Question, answer_words
 from .contract import UNKNOWN, AnswerType, Value, valid_value
 from .engine import Result, emergency, triage
-from .grammar import COMMANDS, Grammar
+from .grammar import COMMANDS, NUMERIC_TYPES, Grammar
 from .hearing import read_spoken, replies
 from .relevance import matters_for_causes, matters_for_level
 from .understanding import NOT_UNDERSTOOD, Interpretation, interpret
@@ -130,10 +130,14 @@ class Thresholds:
     """
 
     heard: float = 0.4
-    clear: float = 0.2
+    clear: float = 0.25
     margin: float = 0.1
     safety_clear: float = 0.15
     safety_margin: float = 0.15
+    # A spoken number is clear only when no other number is among the likely readings
+    number_margin: float = 0.3
+    # A command is acted on only when heard this near (a command heard by mistake costs a turn)
+    command: float = 0.1
 
 
 @dataclass
@@ -316,14 +320,16 @@ class Dialogue:
         alternatives = event.alternatives or ((event.text, 0.0),)
         reading = read_spoken(alternatives, answer_type, self.grammar, choices, unit)
         t = self.thresholds
-        if reading.cost > t.heard:
-            return NOT_UNDERSTOOD, False
         meaning = reading.meaning
+        if reading.cost > (t.command if meaning.command is not None else t.heard):
+            return NOT_UNDERSTOOD, False
         extreme = asked and question.type is AnswerType.SCALE_0_10 and meaning.value in (0, 10)
         if (asked and question.safety) or extreme:
             clear = reading.cost <= t.safety_clear and reading.margin >= t.safety_margin
         else:
             clear = reading.cost <= t.clear and reading.margin >= t.margin
+        if answer_type in NUMERIC_TYPES and isinstance(meaning.value, int | float):
+            clear = clear and reading.margin >= t.number_margin
         return meaning, clear
 
     def _heard(self, event: Heard) -> list[Action]:
@@ -607,9 +613,10 @@ class Dialogue:
         return [lines[0], show, *lines[1:], End(self.outcome or "finished", result)]
 
     def _words(self, value: Value) -> str:
-        if isinstance(value, str):
-            return self.content.messages.answer_words.get(value, value)
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        """An answer as the kiosk says it back: "yes", "I don't know", "6", "14 days"."""
+        if self.current is None:
+            return answer_words(None, value, self.content)
+        return answer_words(self.current, value, self.content)
 
 
 def spoken(actions: Sequence[Action]) -> list[str]:

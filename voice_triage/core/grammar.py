@@ -177,13 +177,44 @@ class Grammar:
         the pieces of "I don't know" were phrases of their own).  The parser
         still knows them all.
         """
-        spelt = [
-            spell(phrase)
+        written = [
+            phrase
             for phrase, meaning in self.spellings[answer_type].items()
             if meaning.kind in HEARD_KINDS and not meaning.part
         ]
-        spelt += [spell(phrase) for phrase in extra]
-        return sorted({s for s in spelt if s is not None})
+        written += [*extra, *self.number_sentences(answer_type)]
+        return sorted({s for phrase in written if (s := spell(phrase)) is not None})
+
+    def number_sentences(self, answer_type: AnswerType, top: int = 99) -> list[str]:
+        """Numbers as the recogniser should expect them said: 0 to ``top`` (the pain scale: 10), after
+        them each unit ("삼 주"), and after the units, and after numbers on the pain scale, the words
+        said with them ("정도요", "점이요").  vosk makes a bigram of its phrases, so it is the word
+        pairs that count: "삼 주" and "주 정도" let it hear "삼 주 정도"."""
+        if answer_type not in NUMERIC_TYPES:
+            return []
+        table = self.spellings[answer_type]
+        words: dict[Fraction, list[str]] = {}
+        for phrase, meaning in table.items():
+            if meaning.kind is Kind.NUMBER:
+                words.setdefault(meaning.amount, []).append(phrase)
+        top = 10 if answer_type is AnswerType.SCALE_0_10 else top
+        numbers: list[str] = []
+        for n in range(top + 1):
+            numbers += words.get(Fraction(n), [])
+            tens, ones = n - n % 10, n % 10
+            if tens and ones:
+                numbers += [f"{t} {o}" for t in words.get(Fraction(tens), []) for o in words.get(Fraction(ones), [])]
+        own = [p for p, m in table.items() if m.kind is Kind.FILLER and m.answer_type is answer_type]
+        units = [p for p, m in table.items() if m.kind is Kind.UNIT]
+        amounts = [p for p, m in table.items() if m.kind is Kind.AMOUNT]  # "어제", "a fortnight": said alone
+        last = {phrase.split()[-1] for phrase in numbers}
+        sentences = list(numbers)
+        if answer_type is AnswerType.NUMBER:
+            sentences += [f"{n} {u}" for n in numbers for u in units]
+            sentences += [f"{u.split()[-1]} {f}" for u in [*units, *amounts] for f in own]
+        else:
+            sentences += [f"{n} {f}" for n in last for f in own]
+        return sentences
 
     negation_spellings: frozenset[str] = frozenset()
     # Korean endings that may follow an answer inside one word (왼쪽이, 네요); anything else there

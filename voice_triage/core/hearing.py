@@ -95,8 +95,8 @@ def replies(
             found.append(Reply(phrase, read, sounds(phrase)))
     for phrase in (*keywords, *denials):
         read = interpret(phrase, answer_type, grammar, keywords=keywords, denials=denials)
-        if read.value is not None:
-            found.append(Reply(phrase, read, sounds(phrase)))
+        if read.value is not None:  # a symptom restated is heard less surely than a yes: it is read back
+            found.append(Reply(phrase, Interpretation(read.value, None, certain=False), sounds(phrase)))
     return tuple(found)
 
 

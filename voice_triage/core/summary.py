@@ -16,23 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from .content import Content, Question
-from .contract import AnswerType, Value
+from .content import Content, answer_words
+from .contract import Value
 from .dialogue import Dialogue
 from .engine import triage
 
 EMERGENCY = "emergency"  # the contract's most urgent level, and the dialogue's outcome for a red flag
 OUTCOMES = ("finished", "emergency", "stopped")
 TOP_CAUSES = 3
-
-# How a number answer is said, by locale and the question's unit: (one, many).
-# The content has no words for units, so they live here; other locales fall
-# back to "<number> <unit>".
-UNIT_WORDS: dict[str, dict[str, tuple[str, str]]] = {
-    "en": {"days": ("{n} day", "{n} days"), "years": ("{n} year", "{n} years")},
-    "ko": {"days": ("{n}일", "{n}일"), "years": ("{n}세", "{n}세")},
-}
-
 
 class CauseEntry(NamedTuple):
     id: str
@@ -78,18 +69,6 @@ def aware(now: datetime, what: str = "now") -> datetime:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"{what} must be an aware datetime (e.g. datetime.now(UTC))")
     return now
-
-
-def answer_words(question: Question, value: Value, content: Content) -> str:
-    """An answer as the kiosk says it: "yes", "I don't know", "6", "14 days"."""
-    if isinstance(value, str):
-        return content.messages.answer_words.get(value, value)
-    number = round(float(value), 2)
-    text = f"{number:g}"
-    if question.type is not AnswerType.NUMBER:
-        return text
-    one, many = UNIT_WORDS.get(content.locale, {}).get(question.unit, ("{n} " + question.unit,) * 2)
-    return (one if number == 1 else many).format(n=text)
 
 
 def summarize(dialogue: Dialogue, content: Content, kiosk_name: str, now: datetime) -> Summary:

@@ -110,7 +110,7 @@ def traced(
     if isinstance(event, Heard):
         entry["heard"] = event.text
         entry["confidence"] = round(event.confidence, 2)
-        entry["alternatives"] = [[t, round(s, 1)] for t, s in event.alternatives[:4]]
+        entry["alternatives"] = [[t, round(s, 2)] for t, s in event.alternatives]
     entry["reply"] = [a.text for a in actions if isinstance(a, Say)][:2]
     return entry
 
