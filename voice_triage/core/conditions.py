@@ -81,6 +81,15 @@ def facts_of(condition: Condition) -> Iterator[str]:
         yield condition.fact
 
 
+def comparisons(condition: Condition, fact: str) -> Iterator[Compare]:
+    """Every comparison of ``fact`` in a condition."""
+    if isinstance(condition, All | Any_):
+        for part in condition.parts:
+            yield from comparisons(part, fact)
+    elif isinstance(condition, Compare) and condition.fact == fact:
+        yield condition
+
+
 def thresholds(condition: Condition, fact: str) -> Iterator[float]:
     """Every numeric bound a condition compares ``fact`` with."""
     if isinstance(condition, All | Any_):

@@ -20,8 +20,8 @@ from .content import Content, Question, answer_words
 from .contract import UNKNOWN, AnswerType, Value, valid_value
 from .engine import Result, emergency, triage
 from .grammar import COMMANDS, NUMERIC_TYPES, Grammar
-from .hearing import read_spoken, replies
-from .relevance import matters_for_causes, matters_for_level
+from .hearing import Reading, read_spoken, replies
+from .relevance import matters_for_causes, matters_for_level, no_counts, number_cuts
 from .understanding import NOT_UNDERSTOOD, Interpretation, interpret
 
 # ---------------------------------------------------------------- events
@@ -134,10 +134,18 @@ class Thresholds:
     margin: float = 0.1
     safety_clear: float = 0.15
     safety_margin: float = 0.15
-    # A spoken number is clear only when no other number is among the likely readings
-    number_margin: float = 0.3
     # A command is acted on only when heard this near (a command heard by mistake costs a turn)
     command: float = 0.1
+    # A yes needs to be this near, and nearer than any no or "I don't know" by this much; anything
+    # else is taken when farther than this from every yes (see Dialogue._yes_or_not)
+    yes_clear: float = 0.1
+    yes_margin: float = 0.3
+    not_yes_margin: float = 0.2
+    safety_not_yes_margin: float = 0.3
+    # A spoken number is read back only when heard this near, with no other number this near;
+    # otherwise it is asked at once as yes/no questions ("is it 4 or more?")
+    number_clear: float = 0.05
+    number_margin: float = 0.3
 
 
 @dataclass
@@ -178,6 +186,7 @@ class Dialogue:
     touch: bool = False  # answers can also be touched on a screen
     answers: dict[str, Value] = field(default_factory=dict)
     unanswered: set[str] = field(default_factory=set)  # recorded as "I don't know": never understood
+    approximate: dict[str, str] = field(default_factory=dict)  # numbers known only by range: the words
     transcript: list[Turn] = field(default_factory=list)
     current: Question | None = None
     result: Result | None = None
@@ -188,6 +197,8 @@ class Dialogue:
     _pending: tuple[Value, str, str] | None = None
     # "stop" or "start over" heard unclearly: it would throw the answers away, so it is asked about first
     _pending_command: str | None = None
+    # a number not heard, asked as yes/no questions instead: ([low, high] still possible, the cut asked)
+    _range: tuple[int, int | None, int] | None = None
     _failures: int = 0  # attempts at the current question that came to nothing
     _touch_offered: bool = False
     _staff_alerted: bool = False
@@ -204,6 +215,11 @@ class Dialogue:
         return self._pending_command is not None or (self._pending is not None and self._pending[2] == "confirm")
 
     @property
+    def asking_yes_no(self) -> bool:
+        """The reply wanted now is a yes or no, whatever the question's type (a read-back, a range)."""
+        return self.confirming or self._range is not None
+
+    @property
     def questions_asked(self) -> int:
         return len(self._asked)
 
@@ -213,6 +229,8 @@ class Dialogue:
             return Awaiting("nothing")
         if self._pending_command is not None:
             return Awaiting("confirm_command", self.current, command=self._pending_command)
+        if self._range is not None:
+            return Awaiting("range", self.current, self._range[2])
         if self._pending is not None:
             kind = "confirm_answer" if self._pending[2] == "confirm" else "recheck"
             return Awaiting(kind, self.current, self._pending[0])
@@ -222,7 +240,7 @@ class Dialogue:
     def listening_for(self) -> Expectation:
         """What a spoken reply would answer now (yes/no for a read-back, commands after the end)."""
         question = self.current
-        if self.finished or question is None or self.confirming:
+        if self.finished or question is None or self.asking_yes_no:
             return Expectation(AnswerType.YES_NO)
         return Expectation(question.type, question.keywords + question.denials)
 
@@ -271,6 +289,8 @@ class Dialogue:
         self.turns = 0
         self._pending = None
         self._pending_command = None
+        self._range = None
+        self.approximate.clear()
         self._staff_alerted = False
         self._touch_offered = False
         self._failures = 0
@@ -298,6 +318,7 @@ class Dialogue:
         self.current = question
         self._pending = None
         self._pending_command = None
+        self._range = None
         return [
             Say(text or question.text, "question"),
             Show(question.id, question.text, CHOICES[question.type]),
@@ -309,7 +330,7 @@ class Dialogue:
         """The reading of what was heard, and whether it was heard clearly (typed words always are)."""
         question = self.current
         assert question is not None
-        asked = answer_type is question.type and not self.confirming
+        asked = answer_type is question.type and not self.asking_yes_no
         keywords = question.keywords if asked else ()
         denials = question.denials if asked else ()
         unit = question.unit if asked else "days"
@@ -324,13 +345,45 @@ class Dialogue:
         if reading.cost > (t.command if meaning.command is not None else t.heard):
             return NOT_UNDERSTOOD, False
         extreme = asked and question.type is AnswerType.SCALE_0_10 and meaning.value in (0, 10)
-        if (asked and question.safety) or extreme:
-            clear = reading.cost <= t.safety_clear and reading.margin >= t.safety_margin
-        else:
-            clear = reading.cost <= t.clear and reading.margin >= t.margin
+        strict = (asked and question.safety) or extreme or self.asking_yes_no  # a read-back's yes: as strict
+        limit, margin = (t.safety_clear, t.safety_margin) if strict else (t.clear, t.margin)
+        clear = reading.cost <= limit and reading.margin >= margin
+        if answer_type is AnswerType.YES_NO and meaning.value in ("yes", "no", UNKNOWN):
+            safety = asked and question.safety
+            return self._yes_or_not(reading, clear, asked and not no_counts(self.content, question.id), safety)
+        if answer_type in NUMERIC_TYPES and meaning.value == UNKNOWN:
+            # "I don't know" to a number loses what the number would tell: taken only when clear
+            return meaning, reading.cost <= t.safety_clear and reading.margin >= t.safety_margin
         if answer_type in NUMERIC_TYPES and isinstance(meaning.value, int | float):
-            clear = clear and reading.margin >= t.number_margin
+            # spoken numbers sound alike (이/오/일, 셋/네): every one is read back, and one not heard
+            # near enough is asked as yes/no questions at once (see _start_range)
+            sure = meaning.certain and reading.cost <= t.number_clear and reading.margin >= t.number_margin
+            return Interpretation(meaning.value, None, certain=sure), False
         return meaning, clear
+
+    def _yes_or_not(
+        self, reading: Reading, clear: bool, no_is_unknown: bool, safety: bool
+    ) -> tuple[Interpretation, bool]:
+        """A spoken yes, no or "I don't know": what matters most is yes or not.
+
+        Measured on the spoken evaluation, a reading far from every yes is
+        almost never a yes said (0.1% of them), but a reading of yes often is
+        not one (one in ten): so a reply far from yes is taken, and a yes is
+        taken only when very near (else it is heard twice, or read back).  A
+        no and an "I don't know" that are hard to tell apart are taken as "I
+        don't know" where nothing asks for a no (``no_is_unknown``): they give
+        the same level and causes there.
+        """
+        t = self.thresholds
+        meaning = reading.meaning
+        if meaning.value == "yes":
+            nearest_other = min(reading.cost_of("no"), reading.cost_of(UNKNOWN))
+            return meaning, reading.cost <= t.yes_clear and nearest_other - reading.cost >= t.yes_margin
+        if reading.cost_of("yes") - reading.cost < (t.safety_not_yes_margin if safety else t.not_yes_margin):
+            return meaning, False
+        if clear or not no_is_unknown:
+            return meaning, clear or reading.cost <= t.clear
+        return Interpretation(UNKNOWN, None, certain=meaning.certain), True
 
     def _heard(self, event: Heard) -> list[Action]:
         assert self.current is not None
@@ -339,11 +392,13 @@ class Dialogue:
         if self._pending_command is not None:
             return self._confirming_command(meaning, clear)
         if self._pending is not None and self._pending[2] == "confirm":
-            return self._confirming(meaning, clear)
+            return self._confirming(meaning, clear, event.spoken)
+        if self._range is not None:
+            return self._ranging(meaning, clear)
         if meaning.command is not None:
             return self._spoken_command(meaning.command, clear)
         if meaning.value is None:
-            return self._failed("no_match")
+            return self._failed("no_match", spoken=event.spoken)
         return self._answer(meaning, clear, event.text, event.spoken)
 
     def _spoken_command(self, name: str, clear: bool) -> list[Action]:
@@ -365,6 +420,8 @@ class Dialogue:
         """
         assert self.current is not None and meaning.value is not None
         value = meaning.value
+        if spoken and isinstance(value, int | float) and not meaning.certain and self._can_range():
+            return self._start_range()
         red_flag = spoken and self._ends_interview(value)
         if self._pending is not None and self._pending[2] == "recheck" and self._pending[0] == value:
             return self._accept(value, said)  # two hearings that agree
@@ -380,6 +437,63 @@ class Dialogue:
             return [Say(self.content.messages.say("recheck"), "question"), *self._question_again()]
         self._pending = (value, said, "confirm")
         return [Say(self.content.messages.say("confirm", answer=self._words(value)), "question")]
+
+    # ---- a number asked as yes/no questions ("is it 4 or more?")
+
+    def _can_range(self) -> bool:
+        question = self.current
+        return question is not None and question.type in NUMERIC_TYPES and bool(number_cuts(self.content, question.id))
+
+    def _start_range(self) -> list[Action]:
+        """A number that could not be heard is narrowed down with yes/no questions at the content's cuts.
+
+        Only the cuts that rules and causes compare at are asked (pain: 4 or
+        more? 7 or more?), so the range found decides exactly what the
+        number would have: any value in it gives the same level and causes.
+        """
+        assert self.current is not None
+        high = 10 if self.current.type is AnswerType.SCALE_0_10 else None
+        self._range = (0, high, 0)
+        self._failures = 0  # yes/no questions are a fresh start for this answer
+        return self._range_question()
+
+    def _range_question(self) -> list[Action]:
+        assert self.current is not None and self._range is not None
+        low, high, _ = self._range
+        cuts = [c for c in number_cuts(self.content, self.current.id) if low < c and (high is None or c <= high)]
+        if not cuts:
+            return self._range_found(low, high)
+        cut = cuts[len(cuts) // 2]
+        self._range = (low, high, cut)
+        key = "range_scale" if self.current.type is AnswerType.SCALE_0_10 else f"range_{self.current.unit}"
+        text = self.content.messages.say(key, amount=self._words(cut))
+        return [Say(text, "question"), Show(self.current.id, text, CHOICES[AnswerType.YES_NO])]
+
+    def _ranging(self, meaning: Interpretation, clear: bool) -> list[Action]:
+        assert self.current is not None and self._range is not None
+        if meaning.command is not None:
+            return self._spoken_command(meaning.command, clear)
+        low, high, cut = self._range
+        if meaning.value == UNKNOWN:
+            self._range = None
+            return self._accept(UNKNOWN, self._words(UNKNOWN))
+        if meaning.value not in ("yes", "no") or not clear:
+            return self._failed("no_match")
+        self._range = (cut, high, cut) if meaning.value == "yes" else (low, cut - 1, cut)
+        return self._range_question()
+
+    def _range_found(self, low: int, high: int | None) -> list[Action]:
+        assert self.current is not None
+        messages = self.content.messages
+        if high is None:
+            words = messages.say("range_at_least", low=self._words(low))
+        elif low == 0:
+            words = messages.say("range_at_most", high=self._words(high))
+        else:
+            words = messages.say("range_between", low=self._words(low), high=self._words(high))
+        self._range = None
+        self.approximate[self.current.id] = words
+        return self._accept(high if high is not None else low, words)
 
     def _ends_interview(self, value: Value) -> bool:
         assert self.current is not None
@@ -398,6 +512,8 @@ class Dialogue:
             return self._confirming_command(Interpretation(value if value in ("yes", "no") else None, None), True)
         if self._pending is not None and self._pending[2] == "confirm":  # a touch answers the read-back
             return self._confirming(Interpretation(value if value in ("yes", "no") else None, None), True)
+        if self._range is not None:  # a touch answers "is it 4 or more?"
+            return self._ranging(Interpretation(value if value in ("yes", "no", UNKNOWN) else None, None), True)
         if self.current.type in (AnswerType.SCALE_0_10, AnswerType.NUMBER) and isinstance(value, str):
             with contextlib.suppress(ValueError):
                 value = float(value) if "." in value else int(value)  # a key or button gives text
@@ -405,14 +521,14 @@ class Dialogue:
             return self._failed("no_match")
         return self._accept(value, self._words(value))
 
-    def _confirming(self, meaning: Interpretation, clear: bool) -> list[Action]:
+    def _confirming(self, meaning: Interpretation, clear: bool, spoken: bool = False) -> list[Action]:
         assert self._pending is not None
         if meaning.command is not None:
             return self._spoken_command(meaning.command, clear)
         value, said, _ = self._pending
-        if meaning.value == "yes":
+        if meaning.value == "yes" and clear:
             return self._accept(value, said)
-        if meaning.value is None:
+        if meaning.value is None or meaning.value == "yes":  # a yes heard unclearly is never taken as one
             return self._failed("no_match")  # the read-back is asked again (see _reprompt)
         # "no" (or "I don't know"): not confirmed; it counts as not understood, so repeated trouble
         # escalates (rephrase, list the answers, give way) instead of looping.
@@ -420,6 +536,8 @@ class Dialogue:
         self._failures += 1
         if self._failures >= self._budget():
             return self._give_up()
+        if spoken and self._can_range():  # a spoken number misheard: ask it as yes/no questions
+            return self._start_range()
         if self._failures == 1:
             return [Say(self.content.messages.say("confirm_retry")), *self._ask(self.current)]
         return self._reprompt("no_match", self._failures)
@@ -451,13 +569,17 @@ class Dialogue:
         """Attempts before voice gives way: to touch first where there is a screen, then "not answered"."""
         return self.content.max_attempts + (2 if self._touch_offered else 0)
 
-    def _failed(self, key: str) -> list[Action]:
+    def _failed(self, key: str, spoken: bool = False) -> list[Action]:
         assert self.current is not None
         if self._pending_command is not None:  # nothing clear in reply to "did you ask to stop?": carry on
             return self._ask(self.current)
         self._failures += 1
         if self._failures >= self._budget():
             return self._give_up()
+        if self._range is not None:  # nothing clear to "is it 4 or more?": asked again
+            return [Say(self.content.messages.say("no_match")), *self._range_question()]
+        if spoken and key == "no_match" and self._pending is None and self._can_range():
+            return self._start_range()
         if self._pending is not None and self._pending[2] == "confirm":  # nothing clear to "is that right?"
             if self._failures < self._budget() - 1:
                 return [Say(self.content.messages.say("confirm", answer=self._words(self._pending[0])), "question")]
@@ -553,6 +675,7 @@ class Dialogue:
             previous = self.content.question(self._asked.pop())
             del self.answers[previous.id]
             self.unanswered.discard(previous.id)
+            self.approximate.pop(previous.id, None)
             self.transcript.pop()
             return self._ask(previous)
         if name == "help":

@@ -40,6 +40,10 @@ from .yamlload import ContentError, LineDict, LineList, Problem, load_file, wher
 COMMANDS = ("repeat", "back", "help", "start_over", "stop", "slower", "louder")
 
 NUMERIC_TYPES = (AnswerType.SCALE_0_10, AnswerType.NUMBER)
+# Commands not listened for while a number is asked: short numbers sound like them to a speech
+# model (the Korean model heard 삼 as 처음부터), and a number is answered again more easily than
+# the answers got back.  They still work by touch, key, or at the next yes/no question.
+NOT_DURING_NUMBERS = ("start_over", "back")
 
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+(?:'[^\W\d_]+)*")
 _OUT_OF_DIGITS = re.compile(r"(\d)\s*/\s*\d+")
@@ -180,7 +184,9 @@ class Grammar:
         written = [
             phrase
             for phrase, meaning in self.spellings[answer_type].items()
-            if meaning.kind in HEARD_KINDS and not meaning.part
+            if meaning.kind in HEARD_KINDS
+            and not meaning.part
+            and not (answer_type in NUMERIC_TYPES and meaning.name in NOT_DURING_NUMBERS)
         ]
         written += [*extra, *self.number_sentences(answer_type)]
         return sorted({s for phrase in written if (s := spell(phrase)) is not None})

@@ -72,6 +72,11 @@ class Reading:
     meaning: Interpretation
     cost: float
     rival: float  # cost of the nearest reply that means something else (inf: none)
+    ranked: tuple[tuple[Interpretation, float], ...] = ()  # every meaning heard, nearest first
+
+    def cost_of(self, value: Value) -> float:
+        """How near the nearest reply meaning ``value`` was (inf: none)."""
+        return min((cost for meaning, cost in self.ranked if meaning.value == value), default=float("inf"))
 
     @property
     def margin(self) -> float:
@@ -122,7 +127,7 @@ def nearest(alternatives: Sequence[tuple[str, float]], choices: Sequence[Reply])
         return None
     ranked = sorted(best.items(), key=lambda item: item[1])
     (nearest_key, cost), rival = ranked[0], ranked[1][1] if len(ranked) > 1 else float("inf")
-    return Reading(keys[nearest_key], cost, rival)
+    return Reading(keys[nearest_key], cost, rival, tuple((keys[k], c) for k, c in ranked))
 
 
 def read_number(

@@ -12,9 +12,10 @@ exact for the level.  For the causes it is a one-step look-ahead (see
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
-from .conditions import All, Any_, Condition, facts_of, thresholds
+from .conditions import All, Any_, Condition, Is, comparisons, facts_of, thresholds
 from .content import Content
 from .contract import CHOICES, AnswerType, Value
 from .engine import score_causes
@@ -75,3 +76,29 @@ def _top(content: Content, answers: Mapping[str, Value], top: int) -> tuple[str,
 def can_change_outcome(content: Content, answers: Mapping[str, Value], fact: str) -> bool:
     """True unless no answer to ``fact`` could change the level or the top causes."""
     return matters_for_level(content, answers, fact) or matters_for_causes(content, answers, fact)
+
+
+def number_cuts(content: Content, fact: str) -> list[int]:
+    """Where rules and causes cut a number's range: each ``x`` such that "is it ``x`` or more?" decides
+    a comparison they make (``pain_score >= 7``: 7; ``<= 3``: 4).  Values between two cuts make no
+    difference to the urgency level or to any cause."""
+    cuts: set[int] = set()
+    for when in [rule.when for rule in content.rules] + [e.when for c in content.causes for e in c.evidence]:
+        for compare in comparisons(when, fact):
+            bound = compare.bound
+            cuts.add(math.floor(bound) + 1 if compare.op in ("gt", "le") else math.ceil(bound))
+    return sorted(c for c in cuts if c > 0)
+
+
+def no_counts(content: Content, fact: str) -> bool:
+    """Does any rule or cause ask whether ``fact`` is "no"?  If none does, a no and an "I don't know"
+    give the same level and the same causes."""
+    conditions = [rule.when for rule in content.rules] + [e.when for c in content.causes for e in c.evidence]
+    return any("no" in atom.values for when in conditions for atom in atoms(when) if atom.fact == fact)
+
+
+def atoms(condition: Condition) -> list[Is]:
+    """The equality tests of a condition."""
+    if isinstance(condition, All | Any_):
+        return [atom for part in condition.parts for atom in atoms(part)]
+    return [condition] if isinstance(condition, Is) else []

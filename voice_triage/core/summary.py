@@ -25,6 +25,7 @@ EMERGENCY = "emergency"  # the contract's most urgent level, and the dialogue's 
 OUTCOMES = ("finished", "emergency", "stopped")
 TOP_CAUSES = 3
 
+
 class CauseEntry(NamedTuple):
     id: str
     name: str  # the content's plain name
@@ -87,7 +88,8 @@ def summarize(dialogue: Dialogue, content: Content, kiosk_name: str, now: dateti
     answers: list[Answer] = []
     for fact, value in dialogue.answers.items():  # in the order given ("back" removes an answer)
         question = content.question(fact)
-        answers.append(Answer(question.text, answer_words(question, value, content), fact, value))
+        words = dialogue.approximate.get(fact) or answer_words(question, value, content)
+        answers.append(Answer(question.text, words, fact, value))
     return Summary(
         kiosk=kiosk_name,
         finished_at=finished_at,

@@ -396,7 +396,7 @@ class KioskController:
         """
         with self._lock:
             question = self.dialogue.current
-            key = (self.state, question.id if question else None, self.dialogue.confirming, self.turn)
+            key = (self.state, question.id if question else None, self.dialogue.asking_yes_no, self.turn)
             if self.state == QUESTION and question is not None:
                 return key, self.dialogue.listening_for
             if self.state == RESULT:
@@ -460,7 +460,7 @@ class KioskController:
         }
         question = self.dialogue.current
         if self.state == QUESTION and question is not None:
-            confirming = self.dialogue.confirming
+            confirming = self.dialogue.asking_yes_no
             view["question"] = {
                 "id": question.id,
                 "text": self.prompt if confirming else question.text,
@@ -492,7 +492,7 @@ class KioskController:
         question = self.dialogue.current
         if question is None:
             return []
-        answer_type = AnswerType.YES_NO if self.dialogue.confirming else question.type
+        answer_type = AnswerType.YES_NO if self.dialogue.asking_yes_no else question.type
         buttons = []
         if answer_type is AnswerType.NUMBER:
             buttons += [{"kind": "digit", "value": d, "label": d, "key": k} for d, k in DIGIT_KEYS.items()]
@@ -580,7 +580,7 @@ class KioskController:
             self.result_at = self.clock()
         elif self.dialogue.current is not None:
             self.state = QUESTION
-            if says and self.dialogue.confirming:
+            if says and self.dialogue.asking_yes_no:
                 self.prompt = says[-1]
         self._say(says)
         self._changed()

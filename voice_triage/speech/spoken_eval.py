@@ -92,6 +92,10 @@ class SpokenPatient:
         if awaiting.kind == "confirm_answer":
             right = same(awaiting.value, truth)
             return self.phrasings.say(AnswerType.YES_NO, "yes" if right else "no", self.rng)
+        if awaiting.kind == "range":  # "is it 4 or more?"
+            if not isinstance(truth, int | float) or not isinstance(awaiting.value, int | float):
+                return self.phrasings.say(AnswerType.YES_NO, UNKNOWN, self.rng)
+            return self.phrasings.say(AnswerType.YES_NO, "yes" if truth >= awaiting.value else "no", self.rng)
         question = awaiting.question
         return self.phrasings.say(question.type, truth, self.rng, question.unit)
 
@@ -209,6 +213,8 @@ class SpokenEvaluation:
             "answers": len(dialogue.answers) - len(dialogue.unanswered),
             "not_answered": len(dialogue.unanswered),
             "answer_errors": len(wrong),
+            "wrong_facts": sorted(wrong),
+            "not_answered_facts": sorted(dialogue.unanswered),
         }
 
     def run(self, vignettes: Sequence[Vignette]) -> dict[str, Any]:
