@@ -37,22 +37,31 @@ sys.path.insert(0, str(ROOT))
 
 from bench.speech import VARIANTS, mix_at_snr, noise, reseed_dither, synthesise  # noqa: E402
 from tests.audio_env import virtual_audio  # noqa: E402
-from tests.spoken_answers import KO_SAY  # noqa: E402
-from voice_triage.core.contract import UNKNOWN, AnswerType  # noqa: E402
+from voice_triage.core.contract import UNKNOWN, AnswerType, Value  # noqa: E402
 from voice_triage.core.locale import load_locale  # noqa: E402
+from voice_triage.core.phrasings import load_phrasings  # noqa: E402
 from voice_triage.speech.asr import transcribe  # noqa: E402
 from voice_triage.speech.models import find_model  # noqa: E402
 
-COMMANDS = {
+# What patients say: the shipped phrasings (never picked for how they decode), a seeded sample per value
+PHRASINGS = load_phrasings(ROOT / "clinical" / "spoken-ko.yaml")
+PER_VALUE = 2
+VALUES: dict[str, tuple[Value, ...]] = {
+    "yes_no": ("yes", "no", UNKNOWN),
+    "side": ("left", "right", "both", UNKNOWN),
+    "scale_0_10": (0, 2, 4, 6, 7, 9, UNKNOWN),
+    "number": (0, 1, 4, 14, 60, 365, UNKNOWN),
+}
+COMMANDS = {  # the first phrase of each command in grammar/ko/commands.yaml (what the kiosk offers)
     "다시 한번": "repeat",
     "이전 질문": "back",
-    "도와줘": "help",
+    "도와주세요": "help",
     "처음부터 다시": "start_over",
-    "멈춰": "stop",
-    "천천히": "slower",
-    "소리 크게": "louder",
+    "그만할래요": "stop",
+    "천천히 말해 주세요": "slower",
+    "크게 말해 주세요": "louder",
 }
-PATIENT = {
+PATIENT: dict[str, Value] = {
     "overuse_or_strain": "yes",
     "inactive_lifestyle": "yes",
     "pain_score": 2,
@@ -84,9 +93,14 @@ def pct(values: list[float], q: float) -> float:
 
 
 def accuracy_and_rtf(recognizer, grammar) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    import random
+
+    rng = random.Random(7)
     cases: list[tuple[str, str, object, str]] = []  # (vocabulary, phrase, expected, field)
-    for kind, table in KO_SAY.items():
-        cases += [(kind, phrase, value, "value") for value, phrase in table.items()]
+    for kind, values in VALUES.items():
+        for value in values:
+            choices = PHRASINGS.choices(AnswerType(kind), value)
+            cases += [(kind, phrase, value, "value") for phrase in rng.sample(choices, min(PER_VALUE, len(choices)))]
     cases += [("command", phrase, command, "command") for phrase, command in COMMANDS.items()]
     rtf: list[float] = []
     heard_answers: list[tuple[float, bool]] = []  # (confidence, right) for every decode that gave a value
@@ -162,11 +176,14 @@ def spoken_sessions(turns_wanted: int, env: dict[str, str]) -> dict[str, object]
 
     sd._terminate()
     sd._initialize()
+    import random
+
     from voice_triage.core.content import static_texts
     from voice_triage.session import VoiceSession
     from voice_triage.speech.asr import Recognizer
     from voice_triage.speech.speech_in import ListenSettings, Microphone
     from voice_triage.speech.speech_out import Player, Speaker, Synthesizer, VoiceSettings
+    from voice_triage.speech.spoken_eval import SpokenPatient
 
     locale = load_locale("ko")
     content = locale.content
@@ -185,13 +202,10 @@ def spoken_sessions(turns_wanted: int, env: dict[str, str]) -> dict[str, object]
     try:
         while len(gaps) < turns_wanted and sessions < 6:
             sessions += 1
+            patient = SpokenPatient(PATIENT, PHRASINGS, random.Random(sessions))
 
-            def answer(dialogue, session_plays=plays):  # type: ignore[no-untyped-def]
-                if dialogue.confirming or dialogue.current is None:
-                    phrase = KO_SAY["yes_no"]["yes"]
-                else:
-                    value = PATIENT.get(dialogue.current.id, UNKNOWN)
-                    phrase = KO_SAY[dialogue.current.type.value][value]
+            def answer(dialogue, session_plays=plays, patient=patient):  # type: ignore[no-untyped-def]
+                phrase = patient.reply(dialogue)
                 wav = tmp / "answer.wav"
                 subprocess.run(["espeak-ng", "-v", "ko", "-s", "150", "-w", str(wav), phrase], check=True)
 
@@ -259,7 +273,7 @@ def model_alone() -> dict[str, float]:
 def memory(turns: int) -> dict[str, object]:
     """RSS of the kiosk's speech parts at steady state, and growth over many turns."""
     from voice_triage.core.content import static_texts
-    from voice_triage.core.dialogue import Dialogue, Heard
+    from voice_triage.core.dialogue import Dialogue, Heard, NoInput
     from voice_triage.speech.asr import Recognizer
     from voice_triage.speech.speech_out import Synthesizer, VoiceSettings
 
@@ -267,16 +281,19 @@ def memory(turns: int) -> dict[str, object]:
     recognizer = Recognizer(find_model("ko"), locale.grammar)
     synth = Synthesizer("ko", VoiceSettings())
     synth.prerender(static_texts(locale.content))
-    answers = {kind: synthesise(table["unknown"], "ko", 150).tobytes() for kind, table in KO_SAY.items()}
+    answers = {
+        kind: synthesise(PHRASINGS.choices(AnswerType(kind), UNKNOWN)[0], "ko", 150).tobytes() for kind in VALUES
+    }
     dialogue = Dialogue(locale.content, locale.grammar)
     dialogue.start()
 
     def turn() -> None:
         if dialogue.finished:
             dialogue.start()
-        kind = dialogue.current.type if dialogue.current and not dialogue.confirming else AnswerType.YES_NO
-        heard = recognizer.decode(kind, answers[kind.value])
-        for action in dialogue.handle(Heard(heard.text or "몰라요", 1.0)):
+        expect = dialogue.listening_for  # what the live loop listens for now
+        heard = recognizer.decode(expect, answers[expect.answer_type.value])
+        event = Heard(heard.text, heard.confidence, heard.alternatives, spoken=True) if heard.text else NoInput()
+        for action in dialogue.handle(event):
             text = getattr(action, "text", "")
             if text:
                 synth.render(text)

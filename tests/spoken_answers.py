@@ -1,25 +1,81 @@
-"""What the scripted Korean patient says for each answer (espeak-ng renders it).
+"""A scripted patient for the end-to-end audio tests: follows what the kiosk prints, answers aloud.
 
-Canonical phrasings that the Korean model recognises from espeak-ng audio in
-at least 5 of 6 voice/rate variants (measurements: bench/README.md).  Values
-with no such phrasing (pain 1, 3 and 7, most ages) are not used in spoken
-tests: espeak-ng's Korean numbers are the limit, not the grammar.
+It says what people say: each answer is a phrasing drawn (seeded) from the
+shipped phrasings file, clinical/spoken-ko.yaml, the same file the spoken
+evaluation uses, never a phrasing picked for how well it decodes.  It is
+honest: to "I heard ..., is that right?" it says yes only when what was
+heard is what it meant, to "is it 4 or more?" it answers from its facts,
+and to "did you ask to stop?" it says no (it never asks to).
 """
 
 from __future__ import annotations
 
-from voice_triage.core.content import Content
-from voice_triage.core.contract import Value
+import random
+from pathlib import Path
 
-KO_SAY: dict[str, dict[Value, str]] = {
-    "yes_no": {"yes": "네", "no": "아니요", "unknown": "몰라요"},
-    "side": {"left": "왼쪽 다리", "right": "오른쪽 다리", "both": "양쪽 다리", "unknown": "몰라요"},
-    "scale_0_10": {2: "이", 4: "사", 6: "여섯", "unknown": "몰라요"},
-    "number": {1: "어제", 4: "사 일", 20: "이십", 25: "이십 오", "unknown": "몰라요"},
-}
+from voice_triage.core.content import Content, Question, answer_words
+from voice_triage.core.contract import UNKNOWN, AnswerType, Value
+from voice_triage.core.phrasings import Phrasings, load_phrasings
+from voice_triage.core.relevance import number_cuts
+
+PHRASINGS = Path(__file__).resolve().parents[1] / "clinical" / "spoken-ko.yaml"
 
 
-def confirmation_reply(line: str, meant: Value, content: Content) -> str:
-    """What an honest patient says to "I heard ... Is that right?": 네 only if it heard what was meant."""
-    words = content.messages.answer_words.get(meant, str(meant)) if isinstance(meant, str) else str(meant)
-    return KO_SAY["yes_no"]["yes" if line == content.messages.text["confirm"].format(answer=words) else "no"]
+class ListeningPatient:
+    """Reads the kiosk's printed lines to know what is asked; ``reply()`` is what it says next."""
+
+    def __init__(self, facts: dict[str, Value], content: Content, seed: int = 0, phrasings: Path = PHRASINGS) -> None:
+        self.facts = facts
+        self.content = content
+        self.phrasings: Phrasings = load_phrasings(phrasings)
+        self.rng = random.Random(seed)
+        self.question: Question | None = None
+        self.asked = "answer"  # answer | confirm | command | range
+        self._line = ""
+        self._cut: int | None = None
+        self._texts = {q.text: q for q in content.questions} | {q.rephrase: q for q in content.questions}
+        self._confirm_prefix = content.messages.text["confirm"].split("{")[0]
+        messages = content.messages
+        self._command_checks = {messages.say("confirm_stop"), messages.say("confirm_start_over")}
+
+    def hear(self, line: str) -> None:
+        """One line the kiosk printed."""
+        if line in self._texts:
+            self.question, self.asked = self._texts[line], "answer"
+        elif line in self._command_checks:
+            self.asked = "command"
+        elif line.startswith(self._confirm_prefix):
+            self.asked, self._line = "confirm", line
+        elif self.question is not None and (cut := self._range_cut(self.question, line)) is not None:
+            self.asked, self._cut = "range", cut
+
+    @property
+    def meant(self) -> Value:
+        return self.facts.get(self.question.id, UNKNOWN) if self.question is not None else UNKNOWN
+
+    def reply(self) -> str:
+        yes_no = AnswerType.YES_NO
+        if self.question is None or self.asked == "command":
+            return self.phrasings.say(yes_no, "no" if self.asked == "command" else "yes", self.rng)
+        truth = self.meant
+        if self.asked == "confirm":
+            right = self._line == self.content.messages.say(
+                "confirm", answer=answer_words(self.question, truth, self.content)
+            )
+            return self.phrasings.say(yes_no, "yes" if right else "no", self.rng)
+        if self.asked == "range":
+            assert self._cut is not None
+            if not isinstance(truth, int | float):
+                return self.phrasings.say(yes_no, UNKNOWN, self.rng)
+            return self.phrasings.say(yes_no, "yes" if truth >= self._cut else "no", self.rng)
+        return self.phrasings.say(self.question.type, truth, self.rng, self.question.unit)
+
+    def _range_cut(self, question: Question, line: str) -> int | None:
+        """The number asked about in "is it 4 or more?", if ``line`` is that question."""
+        if question.type not in (AnswerType.SCALE_0_10, AnswerType.NUMBER):
+            return None
+        key = "range_scale" if question.type is AnswerType.SCALE_0_10 else f"range_{question.unit}"
+        for cut in number_cuts(self.content, question.id):
+            if line == self.content.messages.say(key, amount=answer_words(question, cut, self.content)):
+                return cut
+        return None

@@ -6,9 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from tests.conftest import LocaleCopy
-from voice_triage.core.content import Content, load_content
-from voice_triage.core.contract import AnswerType, Value, load_contract
+from voice_triage.core.content import Content
+from voice_triage.core.contract import AnswerType, Value
 from voice_triage.core.dialogue import (
     Action,
     Adjust,
@@ -105,6 +104,12 @@ def advance_to(dialogue: Dialogue, question_id: str, facts: Mapping[str, Value] 
     raise AssertionError(f"{question_id!r} was never asked")
 
 
+def said(text: str, *rivals: str, gap: float = 1.0) -> Heard:
+    """A hearing from the recogniser: ``text`` best, then each rival ``gap`` score points lower."""
+    alternatives = ((text, 0.0), *((rival, -gap * (i + 1)) for i, rival in enumerate(rivals)))
+    return Heard(text, alternatives=alternatives, spoken=True)
+
+
 def ends(actions: Sequence[Action]) -> list[End]:
     return [a for a in actions if isinstance(a, End)]
 
@@ -199,28 +204,44 @@ def test_stop(locale: Locale) -> None:
     assert dialogue.handle(NoInput()) == []
 
 
-def test_unclear_spoken_stop_is_asked_about_and_no_carries_on(locale: Locale) -> None:
+def test_spoken_stop_is_asked_about_and_no_carries_on(locale: Locale) -> None:
     dialogue, _ = started(locale)
     dialogue.handle(Heard("no"))
     ask = Say(locale.content.messages.say("confirm_stop"), "question")
-    assert dialogue.handle(Heard("stop", 0.3)) == [ask]
+    assert dialogue.handle(said("stop")) == [ask]
     assert dialogue.confirming and not dialogue.finished
-    assert dialogue.handle(NoInput()) == [ask], "nothing heard: asked again"
-    assert dialogue.handle(Heard("no")) == asks(locale.content, SECOND)
+    assert dialogue.handle(said("no")) == asks(locale.content, SECOND)
     assert dialogue.answers == {FIRST: "no"}, "the answers are kept"
     assert not dialogue.confirming and not dialogue.finished
+
+
+def test_silence_after_did_you_ask_to_stop_carries_on(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("no"))
+    dialogue.handle(said("stop"))
+    assert dialogue.handle(NoInput()) == asks(locale.content, SECOND), "nothing heard: the question, not a stop"
+    assert dialogue.answers == {FIRST: "no"} and not dialogue.finished
+
+
+def test_an_unclear_yes_to_did_you_ask_to_stop_does_not_stop(locale: Locale) -> None:
+    """A destructive command acts only on clear evidence: a yes with a rival no nearby carries on."""
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("no"))
+    dialogue.handle(said("stop"))
+    assert dialogue.handle(said("yes", "no", gap=0.5)) == asks(locale.content, SECOND)
+    assert not dialogue.finished and dialogue.answers == {FIRST: "no"}
 
 
 def test_unclear_spoken_stop_confirmed_by_voice_or_touch_stops(locale: Locale) -> None:
     for reply in (Heard("yes"), Chose("yes")):
         dialogue, _ = started(locale)
-        assert spoken(dialogue.handle(Heard("please stop", 0.4))) == [locale.content.messages.say("confirm_stop")]
+        assert spoken(dialogue.handle(said("stop"))) == [locale.content.messages.say("confirm_stop")]
         assert dialogue.handle(reply)[-1] == End("stopped", None)
         assert dialogue.outcome == "stopped"
 
 
-def test_clear_spoken_stop_and_a_touched_stop_need_no_question(locale: Locale) -> None:
-    for event in (Heard("stop", 0.95), Command("stop")):
+def test_typed_and_touched_stop_need_no_question(locale: Locale) -> None:
+    for event in (Heard("stop"), Command("stop")):
         dialogue, _ = started(locale)
         assert dialogue.handle(event)[-1] == End("stopped", None)
 
@@ -228,17 +249,17 @@ def test_clear_spoken_stop_and_a_touched_stop_need_no_question(locale: Locale) -
 def test_unclear_spoken_start_over_is_asked_about(locale: Locale) -> None:
     dialogue, _ = started(locale)
     dialogue.handle(Heard("no"))
-    assert spoken(dialogue.handle(Heard("start over", 0.2))) == [locale.content.messages.say("confirm_start_over")]
+    assert spoken(dialogue.handle(said("start over"))) == [locale.content.messages.say("confirm_start_over")]
     assert dialogue.answers == {FIRST: "no"}
     again = [Say(locale.content.messages.say("start_over")), *asks(locale.content, FIRST)]
-    assert dialogue.handle(Heard("yes")) == again
+    assert dialogue.handle(said("yes")) == again
     assert dialogue.answers == {}
 
 
 def test_another_command_answers_the_stop_question(locale: Locale) -> None:
     dialogue, _ = started(locale)
-    dialogue.handle(Heard("stop", 0.3))
-    assert dialogue.handle(Heard("repeat")) == asks(locale.content, FIRST)
+    dialogue.handle(said("stop"))
+    assert dialogue.handle(said("repeat")) == asks(locale.content, FIRST)
     assert not dialogue.confirming
 
 
@@ -291,27 +312,98 @@ def test_spoken_repeat_is_not_an_answer(locale: Locale) -> None:
 
 
 @pytest.mark.parametrize(("event", "key"), [(NoInput(), "no_input"), (NoMatch(), "no_match")])
-def test_reprompts_count_up_and_offer_staff_once(locale: Locale, event: NoInput | NoMatch, key: str) -> None:
+def test_attempt_budget_then_not_answered(locale: Locale, event: NoInput | NoMatch, key: str) -> None:
+    """Each question has an attempt budget: again, rephrased, its answers listed, then left for staff."""
     content = locale.content
     messages = content.messages
     question = content.question(FIRST)
     dialogue, _ = started(locale)
     ask = asks(content, FIRST)
+    assert content.max_attempts == 4
     # 1st: the question again
     assert dialogue.handle(event) == [Say(messages.say(key)), *ask]
     # 2nd: the rephrase
     assert dialogue.handle(event) == [Say(messages.say(key)), Say(question.rephrase, "question"), ask[1]]
     # 3rd: the answers it can take
     assert dialogue.handle(event) == [Say("You can say: yes, no, i don't know."), *ask]
-    # 4th: staff are offered and alerted
-    offer = Say(messages.say("offer_staff"), "warning")
-    fourth = dialogue.handle(event)
-    assert fourth == [offer, Alert("assist"), *ask]
-    # 5th and later: offered again, but staff are alerted only once
-    fifth = dialogue.handle(event)
-    assert fifth == [offer, *ask]
-    assert alerts(fourth + fifth + dialogue.handle(event)) == [Alert("assist")]
-    assert dialogue.answers == {}
+    # 4th: no screen to fall back on, so it is not answered: staff are told, and the session goes on
+    assert dialogue.handle(event) == [Say(messages.say("not_answered")), Alert("assist"), *asks(content, SECOND)]
+    assert dialogue.answers == {FIRST: "unknown"}, "not answered is recorded as unknown, never as no"
+    assert dialogue.unanswered == {FIRST}
+    assert dialogue.transcript[-1].answer == messages.say("not_answered_words")
+    # the next question that gives way does not alert staff a second time
+    later = [action for _ in range(content.max_attempts) for action in dialogue.handle(event)]
+    assert alerts(later) == []
+    assert dialogue.unanswered == {FIRST, SECOND}
+
+
+def test_touch_takes_over_when_voice_cannot_get_an_answer(locale: Locale) -> None:
+    content = locale.content
+    dialogue = Dialogue(content, locale.grammar, touch=True)
+    dialogue.start()
+    for _ in range(content.max_attempts - 1):
+        dialogue.handle(NoMatch())
+    fallback = dialogue.handle(NoMatch())
+    assert fallback == [Say(content.messages.say("touch_fallback"), "warning"), Alert("assist"), *asks(content, FIRST)]
+    assert dialogue.answers == {}, "still waiting: a touch can answer"
+    assert dialogue.handle(Chose("no")) == asks(content, SECOND)
+    assert dialogue.answers == {FIRST: "no"} and not dialogue.unanswered
+
+
+def test_touch_offered_once_then_not_answered(locale: Locale) -> None:
+    content = locale.content
+    dialogue = Dialogue(content, locale.grammar, touch=True)
+    dialogue.start()
+    actions = [action for _ in range(content.max_attempts + 2) for action in dialogue.handle(NoInput())]
+    assert actions.count(Say(content.messages.say("touch_fallback"), "warning")) == 1
+    assert actions[-3:] == [Say(content.messages.say("not_answered")), *asks(content, SECOND)]
+    assert dialogue.unanswered == {FIRST} and dialogue.answers == {FIRST: "unknown"}
+
+
+def test_an_unanswered_warning_sign_question_hands_the_result_to_staff(locale: Locale) -> None:
+    """Not answered never lowers urgency: a red-flag question nobody could answer is not a "no"."""
+    content = locale.content
+    dialogue, _ = started(locale)
+    for _ in range(content.max_attempts):
+        dialogue.handle(NoInput())
+    assert dialogue.unanswered == {FIRST}
+    actions: list[Action] = []
+    while not dialogue.finished:
+        actions = touch(dialogue)
+    assert dialogue.outcome == "staff"
+    assert Say(content.messages.say("staff_check"), "warning") in actions
+    calm = Dialogue(content, locale.grammar)
+    calm.start()
+    while not calm.finished:
+        touch(calm)
+    assert calm.outcome == "finished"
+    assert dialogue.result is not None and calm.result is not None
+    assert content.contract.urgency(dialogue.result.level) >= content.contract.urgency(calm.result.level)
+
+
+def test_turn_budget_hands_over_to_staff_with_what_it_has(locale: Locale) -> None:
+    content = locale.content
+    dialogue, _ = started(locale)
+    dialogue.handle(Heard("no"))
+    actions: list[Action] = []
+    for _ in range(content.max_turns * 2):
+        if dialogue.finished:
+            break
+        actions = dialogue.handle(said("maybe", "perhaps"))
+    assert dialogue.finished, "a session always ends"
+    assert dialogue.outcome == "staff"
+    assert dialogue.turns == content.max_turns + 1
+    assert actions[0] == Say(content.messages.say("staff_handoff"), "warning")
+    assert dialogue.answers[FIRST] == "no", "what the session has is kept for staff"
+    assert dialogue.result is not None
+
+
+def test_start_over_does_not_renew_the_turn_budget(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    for _ in range(5):
+        dialogue.handle(NoInput())
+    dialogue.handle(Command("start_over"))
+    assert dialogue.turns == 5
 
 
 def test_gibberish_is_a_no_match(locale: Locale) -> None:
@@ -327,29 +419,27 @@ def test_gibberish_is_a_no_match(locale: Locale) -> None:
     ]
 
 
-def test_no_input_and_no_match_are_counted_apart(locale: Locale) -> None:
+def test_silence_and_not_understood_share_one_budget(locale: Locale) -> None:
     dialogue, _ = started(locale)
     dialogue.handle(NoInput())
-    dialogue.handle(NoInput())
-    assert dialogue.handle(NoMatch())[0] == Say(locale.content.messages.say("no_match"))
+    dialogue.handle(NoMatch())
     assert dialogue.handle(NoInput())[0] == Say("You can say: yes, no, i don't know.")
+    assert dialogue.handle(NoMatch())[0] == Say(locale.content.messages.say("not_answered"))
 
 
-def test_reprompt_counters_reset_on_the_next_question(locale: Locale) -> None:
+def test_attempts_count_afresh_on_the_next_question(locale: Locale) -> None:
     dialogue, _ = started(locale)
-    for _ in range(4):
-        dialogue.handle(NoInput())
     for _ in range(3):
-        dialogue.handle(NoMatch())
+        dialogue.handle(NoInput())
     dialogue.handle(Heard("no"))
     messages = locale.content.messages
     ask = asks(locale.content, SECOND)
     assert dialogue.handle(NoInput()) == [Say(messages.say("no_input")), *ask]
-    assert dialogue.handle(NoMatch()) == [Say(messages.say("no_match")), *ask]
-    for _ in range(2):
-        dialogue.handle(NoInput())
-    # the staff alert is per question: the 4th no-input here alerts again
-    assert alerts(dialogue.handle(NoInput())) == [Alert("assist")]
+    assert dialogue.handle(NoMatch()) == [
+        Say(messages.say("no_match")),
+        Say(locale.content.question(SECOND).rephrase, "question"),
+        ask[1],
+    ]
 
 
 def test_third_reprompt_lists_number_answers_in_the_question_unit(locale: Locale) -> None:
@@ -396,7 +486,7 @@ def test_confirmation_refused_asks_again(locale: Locale) -> None:
 
 
 def test_refused_confirmations_escalate_like_no_match(locale: Locale) -> None:
-    """A refused read-back counts as not understood: the next trouble rephrases, then lists, then offers staff."""
+    """A refused read-back counts as not understood: the next trouble rephrases, then lists, then gives way."""
     content = locale.content
     dialogue, _ = started(locale)
     dialogue.handle(Heard("I think so"))
@@ -410,7 +500,8 @@ def test_refused_confirmations_escalate_like_no_match(locale: Locale) -> None:
     assert dialogue.handle(NoMatch())[0] == Say("You can say: yes, no, i don't know.")
     dialogue.handle(Heard("I think so"))
     assert alerts(dialogue.handle(Heard("no"))) == [Alert("assist")]
-    assert dialogue.answers == {}
+    assert dialogue.answers == {FIRST: "unknown"}, "a read-back refused every time is not answered, not a no"
+    assert dialogue.unanswered == {FIRST}
 
 
 def test_confirmation_by_touch(locale: Locale) -> None:
@@ -431,70 +522,97 @@ def test_confirmation_repeated_on_silence_and_repeat(locale: Locale) -> None:
     assert dialogue.confirming
 
 
-def test_low_confidence_on_a_safety_question_is_confirmed(locale: Locale) -> None:
+def test_a_no_near_a_yes_on_a_safety_question_is_not_taken_at_once(locale: Locale) -> None:
+    """A warning-sign "no" heard with a yes among the likely readings is heard again, never guessed."""
     dialogue, _ = started(locale)
     assert locale.content.question(FIRST).safety
-    assert dialogue.handle(Heard("no", confidence=0.6)) == [
-        Say("I heard: no. Is that right? Please say yes or no.", "question")
-    ]
+    again = dialogue.handle(said("no", "yes", gap=2.0))
+    assert again[0] == Say(locale.content.messages.say("recheck"), "question")
     assert dialogue.answers == {}
-    dialogue.handle(Heard("yes"))
+    assert dialogue.handle(said("no")) == asks(locale.content, SECOND), "two hearings that agree"
     assert dialogue.answers == {FIRST: "no"}
 
 
-def test_high_confidence_on_a_safety_question_is_not_confirmed(locale: Locale) -> None:
+def test_a_clear_no_on_a_safety_question_is_taken(locale: Locale) -> None:
     dialogue, _ = started(locale)
-    assert dialogue.handle(Heard("no", confidence=0.95)) == asks(locale.content, SECOND)
+    assert dialogue.handle(said("no")) == asks(locale.content, SECOND)
 
 
-def test_same_confidence_on_an_ordinary_question_is_not_confirmed(locale: Locale) -> None:
+def test_the_same_hearing_counts_as_clear_on_an_ordinary_question(locale: Locale) -> None:
+    """Red-flag questions need a wider margin from yes than ordinary ones."""
     dialogue, _ = started(locale)
     advance_to(dialogue, "numbness_tingling")
     assert not locale.content.question("numbness_tingling").safety
-    actions = dialogue.handle(Heard("no", confidence=0.6))
+    actions = dialogue.handle(said("no", "yes", gap=5.0))
     assert not dialogue.confirming
     assert dialogue.answers["numbness_tingling"] == "no"
     assert isinstance(actions[0], Say) and actions[0].kind == "question"
+    safety, _ = started(locale)
+    safety.handle(said("no", "yes", gap=5.0))
+    assert FIRST not in safety.answers
 
 
-def test_very_low_confidence_on_an_ordinary_question_is_confirmed(locale: Locale) -> None:
+def test_a_spoken_yes_to_a_red_flag_is_read_back_before_it_ends_the_interview(locale: Locale) -> None:
     dialogue, _ = started(locale)
-    advance_to(dialogue, "numbness_tingling")
-    assert dialogue.handle(Heard("no", confidence=0.4)) == [
-        Say("I heard: no. Is that right? Please say yes or no.", "question")
+    assert dialogue.handle(said("yes")) == [Say("I heard: yes. Is that right? Please say yes or no.", "question")]
+    assert not dialogue.finished and dialogue.answers == {}
+    assert dialogue.handle(said("yes"))[-1] == End("emergency", dialogue.result)
+    assert dialogue.answers == {FIRST: "yes"}
+
+
+def test_a_yes_heard_unclearly_never_confirms_a_read_back(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    dialogue.handle(said("yes"))
+    assert dialogue.handle(said("yes", "no", gap=0.5)) == [
+        Say(locale.content.messages.say("confirm", answer="yes"), "question")
     ]
+    assert not dialogue.finished
 
 
-def test_pain_ten_at_confidence_0_8_is_confirmed(locale: Locale) -> None:
+def test_every_spoken_number_is_read_back(locale: Locale) -> None:
+    """Spoken numbers sound alike: a clear one is read back, a typed one is not."""
     dialogue, _ = started(locale)
     advance_to(dialogue, "pain_score")
-    assert dialogue.handle(Heard("ten", confidence=0.8)) == [
-        Say("I heard: 10. Is that right? Please say yes or no.", "question")
-    ]
-    dialogue.handle(Heard("yes"))
+    assert dialogue.handle(said("ten")) == [Say("I heard: 10. Is that right? Please say yes or no.", "question")]
+    dialogue.handle(said("yes"))
     assert dialogue.answers["pain_score"] == 10
+    typed, _ = started(locale)
+    advance_to(typed, "pain_score")
+    typed.handle(Heard("ten"))
+    assert typed.answers["pain_score"] == 10
 
 
-@pytest.fixture
-def pain_not_safety(locale_copy: LocaleCopy) -> Content:
-    """The content with pain_score no longer a safety question: only its ends need confirming."""
-    locale_copy.replace(
-        "flow.yaml",
-        "  - id: pain_score\n    type: scale_0_10\n    safety: true\n",
-        "  - id: pain_score\n    type: scale_0_10\n",
-    )
-    return load_content(locale_copy.prompts, load_contract())
-
-
-@pytest.mark.parametrize(("said", "confirmed"), [("ten", True), ("zero", True), ("five", False), ("nine", False)])
-def test_pain_at_the_ends_of_the_scale_is_confirmed(
-    locale: Locale, pain_not_safety: Content, said: str, confirmed: bool
-) -> None:
-    dialogue, _ = started(locale, pain_not_safety)
+def test_a_number_not_heard_clearly_is_asked_as_yes_no_questions(locale: Locale) -> None:
+    """Pain heard as five or nine: asked "is it 7 or more?", "4 or more?" at the cuts the rules compare at."""
+    messages = locale.content.messages
+    dialogue, _ = started(locale)
     advance_to(dialogue, "pain_score")
-    dialogue.handle(Heard(said, confidence=0.8))
-    assert dialogue.confirming is confirmed
-    assert ("pain_score" in dialogue.answers) is not confirmed
+    first = dialogue.handle(said("five", "nine"))
+    assert spoken(first) == [messages.say("range_scale", amount="7")]
+    assert dialogue.asking_yes_no and dialogue.listening_for.answer_type is AnswerType.YES_NO
+    assert spoken(dialogue.handle(said("no"))) == [messages.say("range_scale", amount="4")]
+    dialogue.handle(said("yes"))
+    assert dialogue.answers["pain_score"] == 6, "the top of the range found: never lower than said"
+    assert dialogue.approximate["pain_score"] == messages.say("range_between", low="4", high="6")
+
+
+def test_i_dont_know_to_a_range_question_is_unknown_not_low(locale: Locale) -> None:
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "pain_score")
+    dialogue.handle(said("five", "nine"))
+    dialogue.handle(said("I don't know"))
+    assert dialogue.answers["pain_score"] == "unknown"
+
+
+def test_a_misheard_number_refused_at_the_read_back_is_asked_by_range(locale: Locale) -> None:
+    messages = locale.content.messages
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "duration_days")
+    dialogue.handle(said("three days"))
+    assert dialogue.confirming
+    asked = spoken(dialogue.handle(said("no")))
+    assert asked and asked[0].startswith(messages.say("range_days", amount="PLACEHOLDER").split("PLACEHOLDER")[0])
+    assert "duration_days" not in dialogue.answers
 
 
 # ------------------------------------------------------------ touch

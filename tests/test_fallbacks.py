@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from tests.audio_env import espeak_wav, missing_tools, play, start_audio_server, virtual_audio
-from tests.spoken_answers import KO_SAY, confirmation_reply
+from tests.spoken_answers import ListeningPatient
 from voice_triage import cli
+from voice_triage.core.contract import AnswerType, Value
 from voice_triage.core.locale import load_locale
 from voice_triage.speech.models import find_model
 
@@ -184,7 +185,7 @@ def test_internal_error_tells_the_patient_to_ask_the_front_desk(
 def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
     """The audio server dies after two spoken answers and comes back: the session resumes.
 
-    The scripted patient says 아니요 to every question but the stroke one (네):
+    The scripted patient says no (in the shipped phrasings) to every question but the stroke one (yes):
     an emergency once the stroke question is reached, which it only is if the
     answers given before the microphone went away were kept.
     """
@@ -192,9 +193,8 @@ def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
         pytest.skip("needs PulseAudio and espeak-ng")
     content = load_locale("ko").content
     texts = {q.text: q for q in content.questions} | {q.rephrase: q for q in content.questions}
-    confirm_prefix = content.messages.text["confirm"].split("{")[0]
-    # "Did you ask to stop?" after a misheard command: this patient never asked, so it says no
-    command_checks = {content.messages.say("confirm_stop"), content.messages.say("confirm_start_over")}
+    facts: dict[str, Value] = {q.id: "no" for q in content.questions if q.type is AnswerType.YES_NO}
+    patient = ListeningPatient(facts | {"stroke_signs": "yes"}, content)
     with virtual_audio() as env:
         kiosk = subprocess.Popen(
             [sys.executable, "-m", "voice_triage", "run", "--lang", "ko", "--rate", "190", "--no-input-timeout", "20"],
@@ -217,9 +217,6 @@ def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
         printed: list[str] = []
         answered: list[str] = []  # question ids answered, confirmations not counted
         keepalive: subprocess.Popen[bytes] | None = None
-        question = None
-        confirming = False
-        line_before = ""
         deadline = time.monotonic() + 240
         try:
             while time.monotonic() < deadline:
@@ -230,23 +227,18 @@ def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
                 if line is None:
                     break
                 printed.append(line)
-                if line in texts:
-                    question, confirming = texts[line], False
-                elif line.startswith(confirm_prefix) or line in command_checks:
-                    confirming, line_before = True, line
-                if line != "(listening)" or question is None:
+                patient.hear(line)
+                if line != "(listening)" or patient.question is None:
                     continue
-                if len(answered) == 2 and keepalive is None and not confirming:
+                answering = patient.asked == "answer"
+                if len(answered) == 2 and keepalive is None and answering:
                     subprocess.run(["pactl", "exit"], env=env, capture_output=True)  # the microphone goes away
                     time.sleep(5)
                     keepalive = start_audio_server(env)  # ... and comes back
                     continue
-                meant = "yes" if question.id == "stroke_signs" else "no"
-                if confirming:
-                    phrase = confirmation_reply(line_before, meant, content)
-                else:
-                    phrase = KO_SAY["yes_no"][meant]
-                    answered.append(question.id)
+                phrase = patient.reply()
+                if answering:
+                    answered.append(patient.question.id)
                 time.sleep(0.3)
                 play(espeak_wav(phrase, tmp_path / "a.wav"), env)
             else:

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from tests.audio_env import espeak_wav, missing_tools, play, virtual_audio
-from tests.spoken_answers import KO_SAY, confirmation_reply
-from voice_triage.core.contract import UNKNOWN, Value
+from tests.spoken_answers import ListeningPatient
+from voice_triage.core.contract import Value
 from voice_triage.core.locale import load_locale
 
 pytestmark = pytest.mark.audio
@@ -59,16 +59,12 @@ def _needs_audio() -> None:
         pytest.skip(message)
 
 
-def run_spoken_session(facts: Mapping[str, Value], env: dict[str, str], tmp: Path) -> tuple[str, list[str]]:
+def run_spoken_session(
+    facts: Mapping[str, Value], env: dict[str, str], tmp: Path, seed: int = 0
+) -> tuple[str, list[str]]:
     """Run the kiosk; answer by voice; return (level, everything it printed)."""
     content = load_locale("ko").content
-    by_text = {}
-    for q in content.questions:
-        by_text[q.text] = q
-        by_text[q.rephrase] = q
-    confirm_prefix = content.messages.text["confirm"].split("{")[0]
-    # "Did you ask to stop?" after a misheard command: this patient never asked, so it says no
-    command_checks = {content.messages.say("confirm_stop"), content.messages.say("confirm_start_over")}
+    patient = ListeningPatient(dict(facts), content, seed=seed)
     kiosk = subprocess.Popen(
         [sys.executable, "-m", "voice_triage", "run", "--lang", "ko", "--rate", "190", "--no-input-timeout", "15"],
         env=env,
@@ -87,27 +83,15 @@ def run_spoken_session(facts: Mapping[str, Value], env: dict[str, str], tmp: Pat
 
     threading.Thread(target=pump, daemon=True).start()
     printed: list[str] = []
-    question = None
-    confirming = False
-    heard_back = ""
     deadline = time.monotonic() + SESSION_TIMEOUT_S
     while time.monotonic() < deadline:
         line = lines.get(timeout=SESSION_TIMEOUT_S)
         if line is None:
             break
         printed.append(line)
-        if line in by_text:
-            question, confirming = by_text[line], False
-        elif line.startswith(confirm_prefix) or line in command_checks:
-            confirming, heard_back = True, line
-        elif line == "(listening)":
-            if question is None:
-                phrase = KO_SAY["yes_no"]["yes"]
-            elif confirming:
-                phrase = confirmation_reply(heard_back, facts.get(question.id, UNKNOWN), content)
-            else:
-                value = facts.get(question.id, UNKNOWN)
-                phrase = KO_SAY[question.type.value][value]
+        patient.hear(line)
+        if line == "(listening)":
+            phrase = patient.reply()
             wav = espeak_wav(phrase, tmp / "answer.wav")
             time.sleep(0.3)
             play(wav, env)

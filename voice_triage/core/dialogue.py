@@ -390,20 +390,24 @@ class Dialogue:
         answer_type = self.listening_for.answer_type
         meaning, clear = self._understand(event, answer_type)
         if self._pending_command is not None:
-            return self._confirming_command(meaning, clear)
+            return self._confirming_command(meaning, clear, event.spoken)
         if self._pending is not None and self._pending[2] == "confirm":
             return self._confirming(meaning, clear, event.spoken)
         if self._range is not None:
-            return self._ranging(meaning, clear)
+            return self._ranging(meaning, clear, event.spoken)
         if meaning.command is not None:
-            return self._spoken_command(meaning.command, clear)
+            return self._spoken_command(meaning.command, clear, event.spoken)
         if meaning.value is None:
             return self._failed("no_match", spoken=event.spoken)
         return self._answer(meaning, clear, event.text, event.spoken)
 
-    def _spoken_command(self, name: str, clear: bool) -> list[Action]:
-        """A command said aloud: one that throws the answers away is always asked about first."""
-        if name in DESTRUCTIVE:
+    def _spoken_command(self, name: str, clear: bool, spoken: bool = True) -> list[Action]:
+        """A command said (or typed): one said aloud that throws the answers away is always asked about first.
+
+        Measured on the spoken evaluation, replies misheard as "stop" or
+        "start over" outnumber the times these are said; a typed one is meant.
+        """
+        if name in DESTRUCTIVE and spoken:
             self._pending_command = name
             return [Say(self.content.messages.say(f"confirm_{name}"), "question")]
         if name == "back" and not clear:  # it would undo an answer: not on a guess
@@ -469,10 +473,10 @@ class Dialogue:
         text = self.content.messages.say(key, amount=self._words(cut))
         return [Say(text, "question"), Show(self.current.id, text, CHOICES[AnswerType.YES_NO])]
 
-    def _ranging(self, meaning: Interpretation, clear: bool) -> list[Action]:
+    def _ranging(self, meaning: Interpretation, clear: bool, spoken: bool = False) -> list[Action]:
         assert self.current is not None and self._range is not None
         if meaning.command is not None:
-            return self._spoken_command(meaning.command, clear)
+            return self._spoken_command(meaning.command, clear, spoken)
         low, high, cut = self._range
         if meaning.value == UNKNOWN:
             self._range = None
@@ -524,7 +528,7 @@ class Dialogue:
     def _confirming(self, meaning: Interpretation, clear: bool, spoken: bool = False) -> list[Action]:
         assert self._pending is not None
         if meaning.command is not None:
-            return self._spoken_command(meaning.command, clear)
+            return self._spoken_command(meaning.command, clear, spoken)
         value, said, _ = self._pending
         if meaning.value == "yes" and clear:
             return self._accept(value, said)
@@ -542,11 +546,11 @@ class Dialogue:
             return [Say(self.content.messages.say("confirm_retry")), *self._ask(self.current)]
         return self._reprompt("no_match", self._failures)
 
-    def _confirming_command(self, meaning: Interpretation, clear: bool) -> list[Action]:
+    def _confirming_command(self, meaning: Interpretation, clear: bool, spoken: bool = False) -> list[Action]:
         assert self._pending_command is not None and self.current is not None
         name, self._pending_command = self._pending_command, None
         if meaning.command is not None and meaning.command != name:
-            return self._spoken_command(meaning.command, clear)
+            return self._spoken_command(meaning.command, clear, spoken)
         if clear and (meaning.value == "yes" or meaning.command == name):
             return self._command(name)
         return self._ask(self.current)  # not clearly what they meant: carry on where they were

@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..core.contract import AnswerType
-from ..core.dialogue import Expectation
+from ..core.dialogue import Expectation, Thresholds
 from ..core.grammar import Grammar, tokenize, words
-from ..core.understanding import interpret
+from ..core.hearing import read_spoken, replies
 
 GARBAGE_WORDS = ("[unk]", "<UNK>")
 # Confidence given to a result that is not exactly one grammar phrase.
@@ -347,7 +347,18 @@ def _model_rate(model_dir: Path) -> int:
 
 
 def transcribe(recognizer: Recognizer, grammar: Grammar, pcm: bytes, kind: AnswerType) -> dict[str, object]:
-    """Recognise one answer and interpret it exactly as the dialogue would."""
+    """Recognise one answer and read it as the dialogue does: the n-best list against the whole replies.
+
+    ``value`` and ``command`` are None when the reading is too far from every
+    reply to count as heard (the dialogue would say it did not understand).
+    """
     hearing = recognizer.decode(kind, pcm)
-    meaning = interpret(hearing.text, kind, grammar)
-    return {"text": hearing.text, "value": meaning.value, "command": meaning.command, "confidence": hearing.confidence}
+    value: object = None
+    command: str | None = None
+    if hearing.text:
+        alternatives = hearing.alternatives or ((hearing.text, 0.0),)
+        reading = read_spoken(alternatives, kind, grammar, replies(grammar, kind))
+        limit = Thresholds().command if reading.meaning.command is not None else Thresholds().heard
+        if reading.cost <= limit:
+            value, command = reading.meaning.value, reading.meaning.command
+    return {"text": hearing.text, "value": value, "command": command, "confidence": hearing.confidence}
