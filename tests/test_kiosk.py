@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from voice_triage.core.contract import AnswerType, Value
-from voice_triage.core.dialogue import Dialogue, Event
+from voice_triage.core.dialogue import Dialogue, Event, Expectation
 from voice_triage.core.engine import triage
 from voice_triage.core.locale import Locale
 from voice_triage.kiosk import alerts
@@ -511,10 +511,11 @@ def test_a_long_reply_is_not_counted_as_silence(locale: Locale, text: KioskText)
 def test_spoken_commands_on_the_result_screen(locale: Locale, text: KioskText) -> None:
     controller, _, recorder, store = make(locale, text)
     controller.start()
-    _, kind = controller.listening()
-    assert kind is locale.content.questions[0].type
+    _, expect = controller.listening()
+    first = locale.content.questions[0]
+    assert expect == Expectation(first.type, first.keywords + first.denials), "the question's own key words too"
     answer_all(controller)
-    assert controller.listening()[1] is AnswerType.YES_NO
+    assert controller.listening()[1] == Expectation(AnswerType.YES_NO), "the result screen: commands"
     lines = controller.snapshot()["result"]["lines"]
     assert not controller.heard("no"), "not a command"
     assert controller.heard("say that again")

@@ -33,6 +33,7 @@ __all__ = ["COMMANDS", "Interpretation", "interpret"]
 
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
+_LATIN_WORD = re.compile(r"[a-z]+")
 
 # (meaning, words); meaning None = words no phrase matched.
 Piece = tuple[Meaning | None, tuple[str, ...]]
@@ -70,10 +71,12 @@ def segment(
     """Cut ``tokens`` into the longest known phrases.
 
     Some phrases are found wherever they are, before the rest is cut left to
-    right, so that a shorter phrase starting earlier cannot hide them: voice
-    commands ("i didn't catch that" is not "i didn't" + ...), "I don't know"
-    in any words ("i can't recall"), and the question's own key words ("i
-    can't stand on it" restates "cannot bear weight").  With ``starts`` (the
+    right, so that a shorter phrase starting earlier cannot hide them: "I
+    don't know" in any words ("i can't recall"; but not inside a longer
+    filler), then, in one pass where the longer phrase wins, voice commands
+    ("i didn't catch that" is not "i didn't" + ...) and the question's own
+    key words ("i can't stand on it" restates "cannot bear weight"; "go
+    back" is a command even to the back-pain question).  With ``starts`` (the
     tokens that begin a word), a Korean answer matches only as a word of its
     own, or followed by ``particles`` (왼쪽이): the 네 in 없네요 is not "yes",
     nor the 있어 in 있어도.
@@ -89,14 +92,19 @@ def segment(
 
     found: dict[int, tuple[int, Meaning]] = {}
     taken = [False] * len(tokens)
+    # Key words and commands in one pass, so that the longer wins where they overlap: "잘 못
+    # 들었어요" is "repeat", not the key word 못; "천천히 생겼어요" the key word, not "slower".
+    spoken = {key: m for key, m in table.items() if m.kind is Kind.COMMAND and not m.alone}
+    spoken.update(topic or {})  # a key word that is also a command is the key word
     for lookup, wanted in (
         (table, lambda m: m.kind is Kind.VALUE and m.name == UNKNOWN),
-        (topic or {}, lambda m: True),
-        (table, lambda m: m.kind is Kind.COMMAND and not m.alone),
+        (spoken, lambda m: True),
     ):
         start = 0
         while start < len(tokens):
             size, meaning = _longest_match(tokens, start, lookup, longest, wanted, fits)
+            if lookup is table and meaning is not None and _hidden_by_filler(tokens, start, size, table, longest):
+                meaning = None  # 모르게 ("without meaning to") is a filler, not 모르 ("don't know")
             if meaning is not None and not any(taken[start : start + size]):
                 found[start] = (size, meaning)
                 for i in range(start, start + size):
@@ -119,6 +127,12 @@ def segment(
         pieces.append((meaning, tokens[start : start + size]))
         start += size
     return pieces
+
+
+def _hidden_by_filler(tokens: tuple[str, ...], start: int, size: int, table: Table, longest: int) -> bool:
+    """Is a longer filler said where "I don't know" starts (나도 모르게 소변이 새요: without meaning to)?"""
+    longer, meaning = _longest_match(tokens, start, table, longest, lambda m: m.kind is Kind.FILLER)
+    return meaning is not None and longer > size
 
 
 def _whole_word(
@@ -168,8 +182,13 @@ def _longest_match(
 
 def topic_table(keywords: Iterable[str], denials: Iterable[str] = ()) -> Table:
     """A question's key words as a phrase table: each restates ("yes") or denies ("no") the symptom."""
-    table: Table = {tokenize(p): Meaning(Kind.TOPIC, "yes") for p in keywords}
-    table.update({tokenize(p): Meaning(Kind.TOPIC, "no") for p in denials})
+    table: Table = {}
+    for phrases, said in ((keywords, "yes"), (denials, "no")):
+        for phrase in phrases:
+            key = tokenize(phrase)
+            table[key] = Meaning(Kind.TOPIC, said)
+            if _LATIN_WORD.fullmatch(key[-1]):  # "my back's fine", "my temperature's been normal", "fevers"
+                table.setdefault((*key[:-1], key[-1] + "s"), Meaning(Kind.TOPIC, said))
     return table
 
 
@@ -241,7 +260,7 @@ def _yes_no(
     if not names and len(topics) == 1:  # the symptom said in the patient's own words
         said = topics.pop()
         clause = _clause_of_topic(pieces)
-        if any(m.kind in (Kind.NEGATION, Kind.NEGATION_AFTER) for m in clause):  # "not a fever", "I didn't fall"
+        if _negates(clause):  # "not a fever", "I didn't fall"
             said = "no" if said == "yes" else "yes"
         elif any(m.kind is Kind.SETTLED for m in clause):  # "my back is fine" (but "I can stand fine" stays a no)
             said = "no"
@@ -250,11 +269,18 @@ def _yes_no(
         return Interpretation("no", None, certain=not (hedged or unmatched))
     if names == {"yes"} and not negated:
         return Interpretation("yes", None, certain=not (hedged or unmatched))
+    if names == {"yes"} and not any(_negates(c) for c in _clauses(pieces) if _says(c, "yes")):
+        return Interpretation("yes", None, certain=False)  # "not much, but a little", "심하진 않은데 있긴 있어요"
     return NOT_UNDERSTOOD  # a negation or "fine" alone could mean anything, even "I don't know"
 
 
 def _clause_of_topic(pieces: list[Piece]) -> list[Meaning]:
     """The meanings in the clause (between "but"s) that holds the restated symptom."""
+    return next(c for c in _clauses(pieces) if any(m.kind is Kind.TOPIC for m in c))
+
+
+def _clauses(pieces: list[Piece]) -> list[list[Meaning]]:
+    """The meanings of each clause, cut at the breaks ("but", 는데)."""
     clauses: list[list[Meaning]] = [[]]
     for meaning, _ in pieces:
         if meaning is None:
@@ -263,7 +289,15 @@ def _clause_of_topic(pieces: list[Piece]) -> list[Meaning]:
             clauses.append([])
         else:
             clauses[-1].append(meaning)
-    return next(c for c in clauses if any(m.kind is Kind.TOPIC for m in c))
+    return clauses
+
+
+def _negates(clause: list[Meaning]) -> bool:
+    return any(m.kind in (Kind.NEGATION, Kind.NEGATION_AFTER) for m in clause)
+
+
+def _says(clause: list[Meaning], name: str) -> bool:
+    return any(m.kind is Kind.VALUE and m.name == name for m in clause)
 
 
 def _side(pieces: list[Piece], doubt: bool) -> Interpretation:
