@@ -484,6 +484,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (default: standard output)")
     p = sub.add_parser("validate", help="check the content and grammar; exit 2 if anything is wrong")
     p.add_argument("dir", nargs="?", help="project folder (with prompts/ and grammar/) or a prompts/<locale> folder")
+    p = add(
+        "audit",
+        "say every phrase the recogniser listens for in espeak-ng voices; list those heard as another value",
+    )
+    p.add_argument("--voices", help="espeak-ng VOICE:RATE,... (default: five variants of the locale's voice)")
+    p.add_argument(
+        "--types",
+        help=f"answer types to audit, comma-separated (default: all: {','.join(t.value for t in AnswerType)})",
+    )
+    p.add_argument("--json", action="store_true", help="every phrase and clip, machine-readable")
+    p.add_argument("--model", help="speech model folder")
+    p.add_argument("--jobs", type=int, default=2, help="processes, each with its own model (default 2)")
+    p.epilog = (
+        "Covers every whole reply the recogniser listens for per answer type (answers, hedged answers, "
+        "'I don't know', voice commands, whole amounts like 'yesterday'); of the numbers only 0, 3, 7 and 10 on "
+        "the pain scale, 3 of each duration unit and the grammar's number examples. Heard in silence through the "
+        "live loop's endpointer, recogniser (the answer type's grammar, no question key words) and reading. "
+        "Exit 0: it is a report."
+    )
     return parser
 
 
@@ -528,6 +547,50 @@ def cmd_export_fhir(args: argparse.Namespace, out: TextIO) -> int:
 
 
 SUBCOMMANDS["export-fhir"] = cmd_export_fhir
+
+
+def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
+    """``audit``: which phrases of the grammar the recogniser hears as another value, in synthesised voices."""
+    from .speech.audit import Auditor, checks, print_report, run_audit
+    from .speech.synthetic import SyntheticSpeechError, Voice
+
+    locale = load_locale(args.lang)
+    try:
+        voices = tuple(Voice.parse(v.strip()) for v in (args.voices or default_voices(args.lang)).split(",") if v)
+    except ValueError as exc:
+        print(f"--voices: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    named = [t.strip() for t in (args.types or "").split(",") if t.strip()]
+    known = [t.value for t in AnswerType]
+    if any(t not in known for t in named):
+        print(f"--types: {args.types!r} is not a list of answer types ({', '.join(known)}).", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    types = [AnswerType(t) for t in named] or list(AnswerType)
+    recognizer = open_recognizer(args.lang, locale.grammar, args.model, locale.content.key_phrases())
+    if recognizer is None:
+        return 1
+    unknown = recognizer.unknown_phrases
+    recognizer.close()  # each worker opens its own
+
+    def make() -> Auditor:
+        opened = open_recognizer(args.lang, locale.grammar, args.model, locale.content.key_phrases())
+        assert opened is not None
+        return Auditor(locale.grammar, opened)
+
+    try:
+        report = run_audit(make, checks(locale.grammar, types), voices, max(1, args.jobs), unknown)
+    except SyntheticSpeechError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if args.json:
+        json.dump(report, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        print_report(report, out)
+    return 0
+
+
+SUBCOMMANDS["audit"] = cmd_audit
 
 
 def main(argv: Sequence[str] | None = None) -> int:
