@@ -773,3 +773,21 @@ def test_start_where_nothing_listens_does_not_ask_for_speech(locale: Locale) -> 
     assert first == Say(locale.content.messages.say("welcome_touch"))
     assert "out loud" not in first.text and "out loud" in locale.content.messages.say("welcome")
     assert rest == Dialogue(locale.content, locale.grammar).start()[1:]
+
+
+def test_the_same_unclear_hearing_twice_is_not_two_hearings_that_agree(locale: Locale) -> None:
+    """A no with a yes close behind, heard twice, is still not a no (the same mishearing repeats)."""
+    dialogue, _ = started(locale)
+    for _ in range(2 * locale.content.max_attempts):
+        if FIRST in dialogue.answers:
+            break
+        dialogue.handle(said("no", "yes", gap=0.5))
+    assert dialogue.answers == {FIRST: "unknown"} and dialogue.unanswered == {FIRST}, "given way, never a no"
+
+
+def test_a_meaning_found_only_further_down_the_n_best_list_is_a_guess(locale: Locale) -> None:
+    """The recogniser's best reading is nothing like an answer; a no only in its fourth guess is not taken."""
+    dialogue, _ = started(locale)
+    actions = dialogue.handle(said("purple elephant", "banana", "umbrella", "no"))
+    assert FIRST not in dialogue.answers
+    assert not any(isinstance(a, Show) and a.question_id == SECOND for a in actions)

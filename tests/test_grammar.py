@@ -10,6 +10,7 @@ import pytest
 from voice_triage.core.contract import AnswerType
 from voice_triage.core.grammar import COMMANDS, Grammar, load_grammar, tokenize
 from voice_triage.core.paths import GRAMMAR
+from voice_triage.core.understanding import interpret
 from voice_triage.core.yamlload import ContentError
 
 GRAMMAR_DIR = GRAMMAR / "en"
@@ -175,8 +176,8 @@ def test_unknown_keys(tmp_path: Path) -> None:
     assert problems(write(tmp_path, answers=answers, numbers=numbers)) == [
         "answers.yaml:6: missing key 'examples'",
         "answers.yaml:11: unknown key 'middle' (expected one of: left, right, both)",
-        "answers.yaml:12: unknown key 'exampels' (expected one of: values, hedged, hedges, fillers, comparatives, "
-        "examples)",
+        "answers.yaml:12: unknown key 'exampels' (expected one of: values, hedged, unheard, hedges, fillers, "
+        "comparatives, examples)",
         "numbers.yaml:5: unknown key 'joiner' (expected one of: words, multipliers, fractions, "
         "articles, joiners, hedges, units, durations)",
     ]
@@ -320,3 +321,11 @@ def test_english_recogniser_phrases_are_whole_replies(english: Grammar) -> None:
         assert "i don't know" in heard
         assert not {"um", "uh", "er"} & heard
         assert heard <= set(english.phrases(answer_type)) | set(english.number_sentences(answer_type))
+
+
+def test_unheard_replies_are_understood_but_never_listened_for() -> None:
+    """`unheard`: replies the speech model hears other replies as (있어요 as "이 전혀 요") stay parser-only."""
+    korean = load_grammar(GRAMMAR / "ko")
+    assert interpret("전혀요", AnswerType.YES_NO, korean).value == "no"
+    assert "전혀요" not in korean.recogniser_phrases(AnswerType.YES_NO)
+    assert "전혀 없어요" in korean.recogniser_phrases(AnswerType.YES_NO)

@@ -146,6 +146,9 @@ class Thresholds:
     # otherwise it is asked at once as yes/no questions ("is it 4 or more?")
     number_clear: float = 0.05
     number_margin: float = 0.3
+    # A hearing counts towards two that agree only when this near, and this much nearer than another meaning
+    agree_cost: float = 0.3
+    agree_margin: float = 0.15
 
 
 @dataclass
@@ -187,6 +190,7 @@ class Dialogue:
     answers: dict[str, Value] = field(default_factory=dict)
     unanswered: set[str] = field(default_factory=set)  # recorded as "I don't know": never understood
     approximate: dict[str, str] = field(default_factory=dict)  # numbers known only by range: the words
+    ranges: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # ... and the range (low, high)
     transcript: list[Turn] = field(default_factory=list)
     current: Question | None = None
     result: Result | None = None
@@ -200,6 +204,7 @@ class Dialogue:
     # a number not heard, asked as yes/no questions instead: ([low, high] still possible, the cut asked)
     _range: tuple[int, int | None, int] | None = None
     _failures: int = 0  # attempts at the current question that came to nothing
+    _weak: bool = False  # the last spoken reading was too poor to count towards two agreeing hearings
     _touch_offered: bool = False
     _staff_alerted: bool = False
 
@@ -291,6 +296,8 @@ class Dialogue:
         self._pending_command = None
         self._range = None
         self.approximate.clear()
+        self.ranges.clear()
+        self._weak = False
         self._staff_alerted = False
         self._touch_offered = False
         self._failures = 0
@@ -334,6 +341,7 @@ class Dialogue:
         keywords = question.keywords if asked else ()
         denials = question.denials if asked else ()
         unit = question.unit if asked else "days"
+        self._weak = False
         if not event.spoken:
             meaning = interpret(event.text, answer_type, self.grammar, unit=unit, keywords=keywords, denials=denials)
             return meaning, True
@@ -342,15 +350,20 @@ class Dialogue:
         reading = read_spoken(alternatives, answer_type, self.grammar, choices, unit)
         t = self.thresholds
         meaning = reading.meaning
+        # the same mishearing twice is not two hearings: each must be near, and nearer than any other meaning,
+        # and near in the recogniser's best reading, not only further down its list
+        guessed = reading.top > t.heard
+        self._weak = reading.cost > t.agree_cost or reading.margin < t.agree_margin or reading.top > t.agree_cost
         if reading.cost > (t.command if meaning.command is not None else t.heard):
             return NOT_UNDERSTOOD, False
         extreme = asked and question.type is AnswerType.SCALE_0_10 and meaning.value in (0, 10)
         strict = (asked and question.safety) or extreme or self.asking_yes_no  # a read-back's yes: as strict
         limit, margin = (t.safety_clear, t.safety_margin) if strict else (t.clear, t.margin)
-        clear = reading.cost <= limit and reading.margin >= margin
+        clear = reading.cost <= limit and reading.margin >= margin and not guessed
         if answer_type is AnswerType.YES_NO and meaning.value in ("yes", "no", UNKNOWN):
             safety = asked and question.safety
-            return self._yes_or_not(reading, clear, asked and not no_counts(self.content, question.id), safety)
+            read, clear = self._yes_or_not(reading, clear, asked and not no_counts(self.content, question.id), safety)
+            return read, clear and not guessed
         if answer_type in NUMERIC_TYPES and meaning.value == UNKNOWN:
             # "I don't know" to a number loses what the number would tell: taken only when clear
             return meaning, reading.cost <= t.safety_clear and reading.margin >= t.safety_margin
@@ -427,7 +440,7 @@ class Dialogue:
         if spoken and isinstance(value, int | float) and not meaning.certain and self._can_range():
             return self._start_range()
         red_flag = spoken and self._ends_interview(value)
-        if self._pending is not None and self._pending[2] == "recheck" and self._pending[0] == value:
+        if self._pending is not None and self._pending[2] == "recheck" and self._pending[0] == value and not self._weak:
             return self._accept(value, said)  # two hearings that agree
         if clear and meaning.certain and not red_flag:
             return self._accept(value, said)
@@ -497,6 +510,7 @@ class Dialogue:
             words = messages.say("range_between", low=self._words(low), high=self._words(high))
         self._range = None
         self.approximate[self.current.id] = words
+        self.ranges[self.current.id] = (low, high)
         return self._accept(high if high is not None else low, words)
 
     def _ends_interview(self, value: Value) -> bool:
@@ -680,6 +694,7 @@ class Dialogue:
             del self.answers[previous.id]
             self.unanswered.discard(previous.id)
             self.approximate.pop(previous.id, None)
+            self.ranges.pop(previous.id, None)
             self.transcript.pop()
             return self._ask(previous)
         if name == "help":

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from fractions import Fraction
 from pathlib import Path
@@ -368,8 +368,8 @@ class _Tables:
 ALL_TYPES = tuple(AnswerType)
 
 _TYPE_KEYS: dict[AnswerType, tuple[str, ...]] = {
-    AnswerType.YES_NO: ("values", "hedged", "hedges", "fillers", "examples"),
-    AnswerType.SIDE: ("values", "hedged", "hedges", "fillers", "comparatives", "examples"),
+    AnswerType.YES_NO: ("values", "hedged", "unheard", "hedges", "fillers", "examples"),
+    AnswerType.SIDE: ("values", "hedged", "unheard", "hedges", "fillers", "comparatives", "examples"),
     AnswerType.SCALE_0_10: ("values", "out_of", "hedges", "fillers", "examples"),
     AnswerType.NUMBER: ("hedges", "fillers", "examples"),
 }
@@ -490,12 +490,16 @@ def _read_values(reader: _Reader, tables: _Tables, section: LineDict, key: str, 
     node = reader.mapping(section, key)
     if node is None:
         return
-    certain = key == "values"
+    certain = key in ("values", "unheard")
     if answer_type in CHOICES:
         choices = CHOICES[answer_type]
-        reader.check_keys(node, choices, choices if certain else (), (section, key))
+        reader.check_keys(node, choices, choices if key == "values" else (), (section, key))
     for name in node:
         meaning = _value_meaning(reader, node, name, answer_type, certain)
+        if meaning is not None and key == "unheard":
+            # understood when typed or inside a reply, never listened for: the speech model hears other
+            # replies as it (전혀요: 있어요 was heard as "이 전혀 요")
+            meaning = replace(meaning, part=True)
         if meaning is not None:
             _add_list(reader, tables, node, name, meaning, (answer_type,))
 
@@ -536,7 +540,7 @@ def _read_type(
     allowed = _TYPE_KEYS[answer_type]
     required = ("values", "examples") if answer_type in CHOICES else ("examples",)
     reader.check_keys(section, allowed, required, (data, answer_type.value))
-    for key in ("values", "hedged"):
+    for key in ("values", "hedged", "unheard"):
         if key in allowed:
             _read_values(reader, tables, section, key, answer_type)
     _add_list(reader, tables, section, "hedges", Meaning(Kind.HEDGE, answer_type=answer_type), (answer_type,))

@@ -73,6 +73,9 @@ class Reading:
     cost: float
     rival: float  # cost of the nearest reply that means something else (inf: none)
     ranked: tuple[tuple[Interpretation, float], ...] = ()  # every meaning heard, nearest first
+    # how near the same meaning is to the recogniser's best reading alone (a meaning found only further
+    # down the n-best list is a guess: "이죠" first, "히 없어요" second, for 있어요 said)
+    top: float = 0.0
 
     def cost_of(self, value: Value) -> float:
         """How near the nearest reply meaning ``value`` was (inf: none)."""
@@ -111,8 +114,9 @@ def nearest(alternatives: Sequence[tuple[str, float]], choices: Sequence[Reply])
         return None
     best_score = alternatives[0][1]
     best: dict[tuple[Value | None, str | None], float] = {}
+    first: dict[tuple[Value | None, str | None], float] = {}  # in the best reading alone
     keys: dict[tuple[Value | None, str | None], Interpretation] = {}
-    for text, score in alternatives[:ALTERNATIVES]:
+    for index, (text, score) in enumerate(alternatives[:ALTERNATIVES]):
         heard = sounds(text)
         if not heard:
             continue
@@ -120,6 +124,8 @@ def nearest(alternatives: Sequence[tuple[str, float]], choices: Sequence[Reply])
         for reply in choices:
             cost = Levenshtein.distance(heard, reply.sound) / max(len(heard), len(reply.sound)) + penalty
             key = (reply.meaning.value, reply.meaning.command)
+            if index == 0 and cost < first.get(key, float("inf")):
+                first[key] = cost
             if cost < best.get(key, float("inf")):
                 best[key] = cost
                 keys[key] = reply.meaning
@@ -127,7 +133,8 @@ def nearest(alternatives: Sequence[tuple[str, float]], choices: Sequence[Reply])
         return None
     ranked = sorted(best.items(), key=lambda item: item[1])
     (nearest_key, cost), rival = ranked[0], ranked[1][1] if len(ranked) > 1 else float("inf")
-    return Reading(keys[nearest_key], cost, rival, tuple((keys[k], c) for k, c in ranked))
+    top = first.get(nearest_key, float("inf"))
+    return Reading(keys[nearest_key], cost, rival, tuple((keys[k], c) for k, c in ranked), top)
 
 
 def read_number(

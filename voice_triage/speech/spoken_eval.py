@@ -119,6 +119,14 @@ def traced(
     return entry
 
 
+def right(heard: Value, found: tuple[int, int | None] | None, truth: Value) -> bool:
+    """A recorded answer matches the truth: a number found by yes/no questions when the truth is in its range."""
+    if found is None:
+        return same(heard, truth)
+    low, high = found
+    return isinstance(truth, int | float) and low <= truth and (high is None or truth <= high)
+
+
 def same(heard: Value | None, truth: Value) -> bool:
     if isinstance(heard, int | float) and isinstance(truth, int | float):
         return abs(float(heard) - float(truth)) < 1e-6
@@ -198,7 +206,8 @@ class SpokenEvaluation:
         wrong = [
             fact
             for fact, value in dialogue.answers.items()
-            if fact not in dialogue.unanswered and not same(value, vignette.facts.get(fact, UNKNOWN))
+            if fact not in dialogue.unanswered
+            and not right(value, dialogue.ranges.get(fact), vignette.facts.get(fact, UNKNOWN))
         ]
         return {
             "id": vignette.id,
