@@ -6,9 +6,9 @@ Starts a real ``voice-triage kiosk --no-voice`` (temporary config, SQLite
 database and alert command; free port on 127.0.0.1), keeps one live-update
 stream (``GET /events``) open all the time as the kiosk page does, and drives
 session after session exactly as the page does: ``POST /api/input``
-``{"start": true}``, then ``{"answer": V}`` for each question on
-``GET /api/state``, the answers taken from the public vignettes and
-``clinical/vignettes-dev.yaml`` in turn (a fact a vignette lacks is answered
+``{"start": true}``, then ``{"answer": V, "step": N}`` for each question on
+``GET /api/state`` (naming the screen's step), the answers taken from the
+public vignettes and ``clinical/vignettes-dev.yaml`` in turn (a fact a vignette lacks is answered
 "unknown").  Each session must end with the level the dialogue itself gives
 for those answers (what ``voice-triage simulate --facts`` prints), then go back
 to idle: ``{"command": "stop"}`` after an ordinary result, the staff
@@ -195,7 +195,7 @@ def run_one(client: Client, case: Case) -> tuple[str, int, bool]:
             if question.get("confirming"):
                 raise Failure(f"{case.id}: a touch answer was read back for confirmation: {question.get('id')}")
             asked += 1
-            client.input({"answer": page_value(case.facts.get(question["id"], UNKNOWN))})
+            client.input({"answer": page_value(case.facts.get(question["id"], UNKNOWN)), "step": state["step"]})
         elif screen == "result":
             result = state["result"]
             level, emergency = result["level"], bool(result.get("emergency"))
@@ -204,7 +204,7 @@ def run_one(client: Client, case: Case) -> tuple[str, int, bool]:
                 if status != 200 or not payload or payload.get("acknowledged", 0) < 1:
                     raise Failure(f"{case.id}: staff acknowledgement: {status} {payload!r}")
             else:
-                client.input({"command": "stop"})
+                client.input({"command": "stop", "step": state["step"]})
             after = client.state()
             if after.get("screen") != "idle" or after.get("question") or after.get("result"):
                 raise Failure(f"{case.id}: not wiped back to idle after the result: screen {after.get('screen')}")
@@ -255,7 +255,7 @@ def soak(sessions: int, workdir: Path, warmup: int | None = None) -> dict[str, A
                     break
                 # leave the screen idle for the next one, whatever happened
                 client.call("POST", "/api/staff/ack", {}, staff=True)
-                client.call("POST", "/api/input", {"command": "stop"})
+                client.call("POST", "/api/input", {"command": "stop", "step": client.state()["step"]})
             if n == warmup:
                 rss_start = kiosk.rss_kib()
                 samples.append({"after_sessions": n, "rss_mb": mb(rss_start), "warmup_end": True})

@@ -39,7 +39,7 @@ def test_a_verbose_kiosk_logs_no_answer(tmp_path: Path) -> None:
                 break
             kind = state["question"]["type"]
             answer = ANSWERS[kind]
-            call(kiosk.url + "/api/input", {"answer": answer})
+            call(kiosk.url + "/api/input", {"answer": answer, "step": state["step"]})
             answered.append(answer)
         assert state["screen"] == "result", state
     finally:

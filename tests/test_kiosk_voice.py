@@ -273,8 +273,8 @@ def test_spoken_start_and_answer_then_a_touch(tmp_path: Path) -> None:
             heard = after["question"] != asked["question"]
             no_input = load_locale("ko").content.messages.say("no_input")
             assert heard or no_input not in after["captions"]["lines"], after["captions"]
-            kiosk.wait(lambda s: s["speaking"], "the kiosk to say something back")
-            assert kiosk.post({"answer": "no"}) == 200  # a touch: interrupts and answers
+            shown = kiosk.wait(lambda s: s["speaking"], "the kiosk to say something back")
+            assert kiosk.post({"answer": "no", "step": shown["step"]}) == 200  # a touch: interrupts and answers
             kiosk.wait(lambda s: s["captions"]["turn"] > after["captions"]["turn"], "the reply to the touch")
         finally:
             code, err = kiosk.stop()

@@ -36,6 +36,7 @@ from voice_triage.kiosk.config import KioskConfig
 from voice_triage.kiosk.controller import KioskController
 from voice_triage.kiosk.records import RecordStore
 from voice_triage.kiosk.run import _bind
+from voice_triage.kiosk.server import uvicorn_config
 from voice_triage.kiosk.text import load_kiosk_text, load_locale_text
 from voice_triage.kiosk.web import MAX_BODY, create_app, kiosk_page
 
@@ -91,9 +92,7 @@ def server(tmp_path: Path, locale: Locale) -> Iterator[Server]:
     app = create_app(controller, store, TOKEN)
     sock = _bind("127.0.0.1", 0)
     host, port = sock.getsockname()[:2]
-    uv = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1, access_log=False)
-    )
+    uv = uvicorn.Server(uvicorn_config(app, config.web))  # as `voice-triage kiosk` serves it
     thread = threading.Thread(target=lambda: asyncio.run(uv.serve(sockets=[sock])), daemon=True)
     thread.start()
     deadline = time.monotonic() + TIMEOUT_S
@@ -163,7 +162,7 @@ def test_a_session_over_http_and_the_live_stream(server: Server) -> None:
 
         first = next_event()
         assert first["type"] == "state" and first["state"]["screen"] == "idle"
-        assert server.post_json("/api/input", {"answer": "yes"})[0] == 409, "no question yet"
+        assert server.post_json("/api/input", {"answer": "yes", "step": first["state"]["step"]})[0] == 409, "idle"
         assert server.post_json("/api/input", {"start": True}) == (200, {"ok": True})
         seen = [next_event() for _ in range(4)]
         captions = [e["text"] for e in seen if e["type"] == "caption"]
@@ -174,7 +173,7 @@ def test_a_session_over_http_and_the_live_stream(server: Server) -> None:
         status, _, body = server.request("GET", "/api/state")
         view = json.loads(body)
         assert status == 200 and view["screen"] == "question"
-        assert server.post_json("/api/input", {"answer": "yes"})[0] == 200  # a red flag
+        assert server.post_json("/api/input", {"answer": "yes", "step": view["step"]})[0] == 200  # a red flag
         deadline = time.monotonic() + TIMEOUT_S
         while True:
             event = next_event()
@@ -499,7 +498,7 @@ def _asgi_get(app: Any, path: str, client: tuple[str, int], headers: list[tuple[
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"kiosk"), *headers],
+        "headers": [(b"host", b"127.0.0.1:8080"), *headers],
         "client": client,
         "server": ("0.0.0.0", 8080),
     }

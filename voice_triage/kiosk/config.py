@@ -14,9 +14,10 @@ environment variable that holds it (the systemd unit reads it from an
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,28 @@ class AlertConfig:
 
 @dataclass(frozen=True)
 class WebConfig:
+    """Where the kiosk and staff pages are served, and what the server believes and allows.
+
+    ``allowed_hosts``: the ``Host`` names it answers to besides localhost, 127.0.0.1 and [::1]
+    (and ``host`` itself); any other is 400, so a web page on another name (DNS rebinding)
+    cannot drive the kiosk.  ``trusted_proxies``: addresses or networks whose
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed; from anyone else they are
+    ignored.  ``tls_proxy``: the staff page is reached over https through such a proxy, so
+    its cookie is ``Secure``.  A request's headers (and body) must arrive within
+    ``header_timeout_s``; a client that reads nothing for ``send_timeout_s`` while the
+    kiosk has something to send is dropped; at most ``max_connections`` are open at once,
+    ``max_connections_per_client`` from one address (a trusted proxy is not held to that).
+    """
+
     host: str = "127.0.0.1"
     port: int = 8080
+    allowed_hosts: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    tls_proxy: bool = False
+    header_timeout_s: float = 10.0
+    send_timeout_s: float = 30.0
+    max_connections: int = 100
+    max_connections_per_client: int = 20
 
 
 @dataclass(frozen=True)
@@ -107,7 +128,13 @@ class KioskConfig:
                 sentence=f"The staff token is not set: put a secret of at least {MIN_TOKEN_LENGTH} characters "
                 f"in the environment variable {self.staff_token_env}."
             )
-        if len(token.strip()) < MIN_TOKEN_LENGTH:
+        if token != token.strip() or any(not c.isprintable() for c in token):
+            # a sign-in form or header never carries these, so nobody could ever sign in
+            raise ConfigError(
+                sentence=f"The staff token in the environment variable {self.staff_token_env} starts or ends with "
+                "a space or holds a line break or another control character: remove it, or staff can never sign in."
+            )
+        if len(token) < MIN_TOKEN_LENGTH:
             raise ConfigError(
                 sentence=f"The staff token in the environment variable {self.staff_token_env} is too short: "
                 f"it needs at least {MIN_TOKEN_LENGTH} characters."
@@ -320,16 +347,82 @@ def _load_alerts(check: _Checker, node: Any, at: tuple[str, int]) -> AlertConfig
 def _load_web(check: _Checker, node: Any, at: tuple[str, int]) -> WebConfig:
     if node is None:
         return WebConfig()
-    section = check.section(node, at, "web", {"host": str, "port": int})
+    section = check.section(
+        node,
+        at,
+        "web",
+        {
+            "host": str,
+            "port": int,
+            "allowed_hosts": list,
+            "trusted_proxies": list,
+            "tls_proxy": bool,
+            "header_timeout_s": _NUMBER,
+            "send_timeout_s": _NUMBER,
+            "max_connections": int,
+            "max_connections_per_client": int,
+        },
+    )
     d = WebConfig()
     host = check.text(section, "host", "web")
     if host is not None and section is not None and any(c.isspace() or c == "/" for c in host.strip()):
         check.add(where(section, "host"), f"web: 'host' must be a host name or IP address, not {host!r}")
         host = None
+    names = _word_list(check, section, "allowed_hosts", "a host name (no port, no scheme)", _host_name)
+    proxies = _word_list(check, section, "trusted_proxies", "an IP address or network", _network)
+    tls_proxy = check.get(section, "tls_proxy", bool)
     return WebConfig(
         host=host.strip() if host is not None else d.host,
         port=int(check.number(section, "port", "web", d.port, 1, 65535, whole=True)),
+        allowed_hosts=names,
+        trusted_proxies=proxies,
+        tls_proxy=bool(tls_proxy) if tls_proxy is not None else d.tls_proxy,
+        header_timeout_s=float(check.number(section, "header_timeout_s", "web", d.header_timeout_s, 0.1, 300)),
+        send_timeout_s=float(check.number(section, "send_timeout_s", "web", d.send_timeout_s, 0.1, 3600)),
+        max_connections=int(check.number(section, "max_connections", "web", d.max_connections, 1, 10000, whole=True)),
+        max_connections_per_client=int(
+            check.number(
+                section, "max_connections_per_client", "web", d.max_connections_per_client, 1, 10000, whole=True
+            )
+        ),
     )
+
+
+_HOST_NAME = re.compile(r"(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?")
+
+
+def _host_name(value: str) -> str | None:
+    """A Host header name as Starlette's TrustedHostMiddleware compares it (lower case, IPv6 in brackets)."""
+    value = value.strip().lower()
+    try:
+        address = ipaddress.ip_address(value[1:-1] if value.startswith("[") and value.endswith("]") else value)
+    except ValueError:
+        return value if _HOST_NAME.fullmatch(value) else None
+    return f"[{address}]" if address.version == 6 else str(address)
+
+
+def _network(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        return None
+
+
+def _word_list(
+    check: _Checker, section: LineDict | None, key: str, what: str, parse: Callable[[str], str | None]
+) -> tuple[str, ...]:
+    items = check.get(section, key, list)
+    if items is None or section is None:
+        return ()
+    found: list[str] = []
+    for index, item in enumerate(items):
+        value = parse(item) if isinstance(item, str) else None
+        if value is None:
+            at = where(items, index) if isinstance(items, LineList) else where(section, key)
+            check.add(at, f"web: {key!r} item {index + 1} must be {what}, not {item!r}")
+        else:
+            found.append(value)
+    return tuple(dict.fromkeys(found))
 
 
 _TOP: dict[str, _Kind] = {

@@ -9,6 +9,12 @@ the kiosk's session lifecycle::
 
 Every input (a touch, a key, a switch, a spoken answer) is the same dialogue
 event, whichever thread it comes from: every public method takes one lock.
+An input names what it answers: the screen's ``step`` (a number that changes
+whenever another question, a read-back, the result or the idle screen is
+shown) for a touch or key (:meth:`at_step`), the listening key
+(:meth:`listening`) for a spoken reply.  An input for a screen that is no
+longer shown is refused, so a double tap or taps queued while the server was
+paused never answer a question the person did not see.
 Time comes from an injected monotonic ``clock`` and is looked at only by
 :meth:`tick`, which the server calls a few times a second; tests pass a fake
 clock and never sleep.
@@ -16,8 +22,10 @@ clock and never sleep.
 A red flag says and shows the emergency message at once, fires the staff
 alert (kiosk name, time, level only) without waiting for it, and keeps the
 emergency on screen until staff acknowledge it.  Each session that ends
-becomes a :class:`~voice_triage.records.Summary` in the record store; then
-the screen and every answer are dropped.  Any internal error tells the
+becomes a :class:`~voice_triage.records.Summary` kept by the
+:class:`~voice_triage.kiosk.records.RecordKeeper` (stored, or kept and
+retried when the database cannot be written); then the screen and every
+answer are dropped.  Any internal error tells the
 person to ask the front desk: never silence.
 
 What the screen shows is published to subscribers as plain dicts (JSON):
@@ -62,7 +70,7 @@ from ..core.summary import summarize
 from ..core.understanding import interpret
 from . import alerts
 from .config import RATE_RANGE, VOLUME_RANGE, KioskConfig
-from .records import RecordStore
+from .records import RecordKeeper, RecordStore
 from .text import ANSWER_KEYS, DIGIT_KEYS, KEYS, SETTINGS_BUTTONS, KioskText
 
 log = logging.getLogger(__name__)
@@ -137,6 +145,7 @@ class KioskController:
         notify: Callable[[alerts.Alert], object] | None = None,
         speech: Speech | None = None,
         dialogue_factory: Callable[[], Dialogue] | None = None,
+        records: RecordKeeper | None = None,
     ) -> None:
         self.locale = locale
         self.content = locale.content
@@ -172,6 +181,9 @@ class KioskController:
         self.staff_alerts: list[StaffAlert] = []  # unacknowledged, for the staff page
         self.sessions = 0
         self._alert_ids = 0
+        self.step = 0  # what a touch answers: changes with the question, a read-back, the result, idle
+        self._step_key: tuple[object, ...] = self._screen_key()
+        self.records = records if records is not None else RecordKeeper(store, notify=self._records_alert, wall=wall)
 
     # ------------------------------------------------------------ subscribers
 
@@ -201,8 +213,32 @@ class KioskController:
                 self._subscribers.remove(callback)
 
     def _changed(self) -> None:
+        key = self._screen_key()
+        if key != self._step_key:
+            self._step_key = key
+            self.step += 1
         self.version += 1
         self._publish({"type": "state", "state": self._snapshot()})
+
+    def _screen_key(self) -> tuple[object, ...]:
+        """What a person answers on screen: the session, the screen, the question, a read-back, the answers so far."""
+        question = self.dialogue.current if self.state == QUESTION else None
+        return (
+            self.sessions,
+            self.state,
+            question.id if question is not None else None,
+            self.dialogue.asking_yes_no if question is not None else False,
+            len(self.dialogue.answers),
+            self.emergency is not None,
+        )
+
+    def at_step(self, step: int, act: Callable[[], bool]) -> bool | None:
+        """``act()`` if ``step`` is the screen's step now (atomically); None if the screen has moved on."""
+        with self._lock:
+            if step != self.step:
+                log.info("an input for step %d refused: the screen is at step %d", step, self.step)
+                return None
+            return act()
 
     # ------------------------------------------------------------ inputs
 
@@ -236,10 +272,22 @@ class KioskController:
         return True
 
     def heard(
-        self, text: str, confidence: float = 1.0, alternatives: tuple[tuple[str, float], ...] = (), spoken: bool = False
+        self,
+        text: str,
+        confidence: float = 1.0,
+        alternatives: tuple[tuple[str, float], ...] = (),
+        spoken: bool = False,
+        key: tuple[object, ...] | None = None,
     ) -> bool:
-        """Words from the recogniser: a start phrase while idle, else a dialogue event."""
+        """Words from the recogniser: a start phrase while idle, else a dialogue event.
+
+        ``key`` is the :meth:`listening` key the words were listened for: if the
+        screen has moved on since (a touch answered meanwhile), they are dropped.
+        """
         with self._guard():
+            if key is not None and key != self._listening_key():
+                log.info("a spoken reply for a screen no longer shown was dropped")
+                return False
             if self.state in (IDLE, ERROR):
                 said = " " + " ".join(text.lower().split()) + " "
                 if any(f" {phrase} " in said for phrase in self.text.start_phrases):
@@ -253,15 +301,22 @@ class KioskController:
             return True
         return True
 
-    def hear_event(self, event: Event) -> bool:
-        """What the listener made of one spoken reply (nothing, speech that fits nothing, or words)."""
-        if isinstance(event, NoInput):
-            return self.no_input()
-        if isinstance(event, NoMatch):
-            return self.no_match()
-        if isinstance(event, Heard):
+    def hear_event(self, event: Event, key: tuple[object, ...] | None = None) -> bool:
+        """What the listener made of one spoken reply (nothing, speech that fits nothing, or words).
+
+        ``key``: as for :meth:`heard`; a reply for a screen no longer shown is dropped.
+        """
+        if not isinstance(event, NoInput | NoMatch | Heard):
+            raise TypeError(f"not a spoken event: {type(event).__name__}")
+        with self._lock:
+            if key is not None and key != self._listening_key():
+                log.info("a spoken reply for a screen no longer shown was dropped")
+                return False
+            if isinstance(event, NoInput):
+                return self.no_input()
+            if isinstance(event, NoMatch):
+                return self.no_match()
             return self.heard(event.text, event.confidence, event.alternatives, event.spoken)
-        raise TypeError(f"not a spoken event: {type(event).__name__}")
 
     def command(self, name: str) -> bool:
         """repeat, back, help, stop, start_over, slower, louder (the dialogue's commands)."""
@@ -396,15 +451,23 @@ class KioskController:
         """
         with self._lock:
             question = self.dialogue.current
-            key = (self.state, question.id if question else None, self.dialogue.asking_yes_no, self.turn)
+            key = self._listening_key()
             if self.state == QUESTION and question is not None:
                 return key, self.dialogue.listening_for
             if self.state == RESULT:
                 return key, Expectation(AnswerType.YES_NO)
             return key, None
 
+    def _listening_key(self) -> tuple[object, ...]:
+        question = self.dialogue.current
+        return (self.state, question.id if question else None, self.dialogue.asking_yes_no, self.turn)
+
     def tick(self) -> None:
-        """Look at the clock: "are you still there?", abandoned sessions, the end of the result pause."""
+        """Look at the clock: "are you still there?", abandoned sessions, the end of the result pause.
+
+        Also lets the record keeper look at the database and retry records not saved.
+        """
+        self.records.tick()
         with self._guard():
             now = self.clock()
             timeouts = self.config.timeouts
@@ -441,6 +504,7 @@ class KioskController:
         messages = self.content.messages
         view: dict[str, Any] = {
             "screen": self.state,
+            "step": self.step,
             "version": self.version,
             "lang": self.content.locale,
             "still_there": self.still_there,
@@ -624,10 +688,21 @@ class KioskController:
             return
         try:
             summary = summarize(self.dialogue, self.content, self.config.name, self.wall())
-            record_id = self.store.add(summary)
-            log.info("session %d stored as record %d (%s)", self.sessions, record_id, summary.outcome)
         except Exception as exc:  # the person still gets the result on screen
-            log.error("the hand-off record could not be stored (%s)", type(exc).__name__)
+            log.error("the hand-off record could not be made (%s)", type(exc).__name__)
+            return
+        record_id = self.records.keep(summary)  # never raises; kept and retried if not stored
+        if record_id is not None:
+            log.info("session %d stored as record %d (%s)", self.sessions, record_id, summary.outcome)
+        else:
+            log.warning("session %d not stored yet (%s): kept to be saved later", self.sessions, summary.outcome)
+
+    def _records_alert(self, kind: str) -> None:
+        """Tell the alert channels about the records (kiosk, time and what happened; never an answer)."""
+        try:
+            self.notify(alerts.Alert(kiosk=self.config.name, time=self.wall(), level=kind))
+        except Exception:
+            log.error("the records alert could not be sent", exc_info=False)
 
     def _end_of_result(self) -> None:
         self._store()

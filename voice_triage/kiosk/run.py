@@ -1,9 +1,10 @@
 """``voice-triage kiosk``: one long-lived process that serves session after session.
 
-Loads the config, the locale and the record store once, starts the voice
-(unless ``--no-voice``, or falling back to screen and touch with one
+Loads the config, the locale and the record store once (saying in one
+sentence if the database was removed or replaced since the last run), starts
+the voice (unless ``--no-voice``, or falling back to screen and touch with one
 sentence when a part is missing), and serves the kiosk and staff pages with
-uvicorn.  Prints ``kiosk ready on http://HOST:PORT`` once it accepts
+uvicorn (:mod:`~voice_triage.kiosk.server`).  Prints ``kiosk ready on http://HOST:PORT`` once it accepts
 connections (with ``--port 0``, the port it was given).
 """
 
@@ -28,6 +29,7 @@ from ..core.yamlload import EXIT_BAD_INPUT
 from .config import ConfigError, load_config
 from .controller import KioskController
 from .records import RecordStore
+from .server import uvicorn_config
 from .text import load_locale_text
 from .web import create_app
 
@@ -94,6 +96,8 @@ def cmd_kiosk(args: argparse.Namespace, out: TextIO) -> int:
         )
     voice = None
     controller = KioskController(locale, text, config, store)
+    if controller.records.startup_notice:  # the database was removed or replaced since the last run
+        _say(controller.records.startup_notice)
     if not args.no_voice:
         from .voice import start_voice
 
@@ -132,18 +136,16 @@ def _server_class() -> type[Any]:
     return Server
 
 
-async def _serve(app: object, controller: KioskController, sock: socket.socket, out: TextIO) -> int:
-    import uvicorn
+def _say(sentence: str) -> None:
+    """One sentence on stderr; a full disk (it may be why) never stops the kiosk."""
+    try:
+        print(sentence, file=sys.stderr, flush=True)
+    except OSError:
+        log.warning("a message could not be written to stderr")
 
-    server = _server_class()(
-        uvicorn.Config(
-            app,  # type: ignore[arg-type]
-            log_level="warning",
-            access_log=False,  # URLs carry no answers, but nothing else needs logging either
-            timeout_graceful_shutdown=1,
-            lifespan="off",
-        )
-    )
+
+async def _serve(app: object, controller: KioskController, sock: socket.socket, out: TextIO) -> int:
+    server = _server_class()(uvicorn_config(app, controller.config.web))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not serving.done():
         await asyncio.sleep(0.02)

@@ -11,8 +11,9 @@ goes on with captions only.
 :class:`KioskListener` listens all the time: while idle only for the start
 phrases (a tiny vosk grammar), during a question with that answer type's
 grammar, on the result screen for commands.  What it hears goes into the same
-controller as a touch; a reply that arrives after the screen has moved on
-(someone touched an answer meanwhile) is dropped.  A microphone that stops is
+controller as a touch, with the listening key it was heard for: a reply that
+arrives after the screen has moved on (someone touched an answer meanwhile)
+is dropped by the controller, under its lock.  A microphone that stops is
 reported once and retried; nothing heard is ever stored or logged.
 
 :func:`start_voice` builds both from the config, falling back to screen and
@@ -272,16 +273,14 @@ class KioskListener:
                 start.finish()  # throw away what was fed so far
                 return
             text = start.finish()
-            if text and self.controller.listening()[0] == key:
-                self.controller.heard(text)
+            if text:
+                self.controller.heard(text, key=key)  # dropped if the screen moved on meanwhile
             return
         try:
             heard = self.listener.hear(expect, read, self.quiet_after)
         except _Changed:
             return
-        if self.controller.listening()[0] != key:
-            return  # answered by touch meanwhile
-        self.controller.hear_event(heard.event)
+        self.controller.hear_event(heard.event, key=key)  # dropped if answered by touch meanwhile
 
     def _microphone_lost(self, sentence: str) -> None:
         print(f"{sentence} Retrying; the screen and touch still work.", file=self.err, flush=True)

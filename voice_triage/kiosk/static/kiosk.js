@@ -41,11 +41,22 @@
     return b;
   }
 
+  // Every input that answers the screen names it by its step: an answer or command
+  // for a screen no longer shown (a double tap, taps queued while the kiosk was busy)
+  // is refused with 409 and the screen really shown, which is then rendered.
   function post(body) {
+    if (state && body.setting === undefined && body.interrupt === undefined && body.scan === undefined) {
+      body.step = state.step;
+    }
     return fetch("/api/input", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
+    }).then(function (r) {
+      if (r.status !== 409) return null;
+      return r.json().then(function (data) {
+        if (data && data.state && (!state || data.state.version >= state.version)) onState(data.state);
+      });
     }).catch(function () { /* the next state event tells the truth */ });
   }
 

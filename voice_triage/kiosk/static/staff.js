@@ -4,6 +4,7 @@
 (function () {
   const alertsEl = document.getElementById("alerts");
   const sessionsEl = document.getElementById("sessions");
+  const recordsEl = document.getElementById("records-status");
   if (!alertsEl) return;  // the sign-in page
 
   function el(tag, attrs, text) {
@@ -35,16 +36,40 @@
     alertsEl.append(banner);
   }
 
+  // The records' state: a sentence while records are not saved, and what happened to the database.
+  function renderRecords(problem, notices) {
+    if (!recordsEl) return;
+    const known = JSON.stringify([problem, notices]);
+    if (recordsEl.dataset.known === known) return;
+    recordsEl.dataset.known = known;
+    recordsEl.replaceChildren();
+    if (problem) recordsEl.append(el("p", { id: "records-problem", role: "alert" }, problem));
+    if (notices.length) {
+      recordsEl.append(el("h2", {}, "Record notices"));
+      const list = el("ul", { id: "record-notices" });
+      for (const n of notices) {
+        const item = el("li");
+        item.append(el("time", { datetime: n.time }, n.time));
+        item.append(document.createTextNode(": " + n.text));
+        list.append(item);
+      }
+      recordsEl.append(list);
+    }
+  }
+
   function refresh() {
     fetch("/api/staff/alerts", { credentials: "same-origin" })
       .then(function (r) { if (r.status === 401) { window.location.reload(); } return r.json(); })
       .then(function (data) {
-        // a new record: reload (the page shows it, and the banner, as the server renders them)
-        if (sessionsEl && String(data.sessions) !== sessionsEl.dataset.count && !document.body.classList.contains("printing-one")) {
+        // a new record, or one saved at last: reload (the page shows them, and the banner, as the server renders them)
+        const changed = sessionsEl && (String(data.sessions) !== sessionsEl.dataset.count ||
+          String(data.unsaved || 0) !== (sessionsEl.dataset.unsaved || "0"));
+        if (changed && !document.body.classList.contains("printing-one")) {
           window.location.reload();
           return;
         }
         renderAlerts(data.alerts || []);
+        renderRecords(data.problem || null, data.notices || []);
       })
       .catch(function () {});
   }
