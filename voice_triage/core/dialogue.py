@@ -394,6 +394,10 @@ class Dialogue:
             return meaning, reading.cost <= t.yes_clear and nearest_other - reading.cost >= t.yes_margin
         if reading.cost_of("yes") - reading.cost < (t.safety_not_yes_margin if safety else t.not_yes_margin):
             return meaning, False
+        if safety and reading.top > t.agree_cost:
+            # a warning sign's no or "I don't know" is taken at once only from the recogniser's best reading
+            # (예 heard as "이 에 요", its no found further down the list, was once taken as "I don't know")
+            return meaning, False
         if clear or not no_is_unknown:
             return meaning, clear or reading.cost <= t.clear
         return Interpretation(UNKNOWN, None, certain=meaning.certain), True
