@@ -791,3 +791,14 @@ def test_a_meaning_found_only_further_down_the_n_best_list_is_a_guess(locale: Lo
     actions = dialogue.handle(said("purple elephant", "banana", "umbrella", "no"))
     assert FIRST not in dialogue.answers
     assert not any(isinstance(a, Show) and a.question_id == SECOND for a in actions)
+
+
+def test_a_warning_sign_no_needs_the_best_reading_itself_near_a_no(locale: Locale) -> None:
+    """"now" heard first and "no" second: taken on an ordinary question, heard again on a red flag."""
+    dialogue, _ = started(locale)
+    assert dialogue.handle(said("now", "no", gap=0.1))[0] == Say(locale.content.messages.say("recheck"), "question")
+    assert FIRST not in dialogue.answers
+    ordinary, _ = started(locale)
+    advance_to(ordinary, "numbness_tingling")
+    ordinary.handle(said("now", "no", gap=0.1))
+    assert ordinary.answers["numbness_tingling"] == "no"
