@@ -11,7 +11,9 @@ and the tests use it).  Its connections are :func:`guarded_protocol`'s:
   ``web.max_connections_per_client`` from one address (429), a trusted proxy
   excepted; a refused connection gets one sentence and is closed at once;
 * a client that reads nothing for ``web.send_timeout_s`` while the kiosk has
-  something to send (a live stream nobody reads) is dropped.
+  something to send (a live stream nobody reads) is dropped; each connection's
+  kernel send buffer is :data:`SEND_BUFFER` bytes, so such a client is noticed
+  after a few hundred kilobytes, not megabytes.
 
 uvicorn's own ``X-Forwarded-For`` handling is off: :class:`~voice_triage.kiosk.web.Guard`
 trusts it from ``web.trusted_proxies`` only.
@@ -20,9 +22,11 @@ trusts it from ``web.trusted_proxies`` only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
+import socket
 import time
 from typing import Any
 
@@ -31,6 +35,7 @@ from .config import WebConfig
 log = logging.getLogger(__name__)
 
 LOG_EVERY_S = 60.0
+SEND_BUFFER = 64 * 1024  # SO_SNDBUF of each connection (the kernel doubles it); a page's events are small
 
 
 def _response(status: int, reason: str, sentence: str, extra: tuple[str, ...] = ()) -> bytes:
@@ -124,6 +129,10 @@ def guarded_protocol(web: WebConfig) -> type[Any]:
                 transport.write(refusal)
                 transport.close()
                 return
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
             self._arm_header_timer()
 
         def data_received(self, data: bytes) -> None:

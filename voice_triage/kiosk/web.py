@@ -88,6 +88,7 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 PEER = "voice_triage.peer"  # scope keys: the connection's own peer, and whether a trusted proxy named the client
 PROXIED = "voice_triage.proxied"
 HOST_PASSED = "voice_triage.host_passed"
+INTERNAL_ERROR = "The kiosk had an internal error; try again, or ask for it to be restarted."
 HOST_REFUSED = "This kiosk does not answer to that host name (add it to web.allowed_hosts if it is the kiosk's own)."
 SECURITY_HEADERS = {
     "cache-control": "no-store",
@@ -114,11 +115,12 @@ def _security_headers(message: Message) -> Message:
     return {**message, "headers": headers}
 
 
-def _frames(exc: BaseException) -> str:
-    """Where an exception came from (file:line function), never its message (it could quote an answer)."""
+def _frames(exc: BaseException, depth: int = 4) -> str:
+    """Where an exception came from (file:line function, innermost first), never its message (it could quote
+    an answer)."""
     return " < ".join(
         f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
-        for f in reversed(traceback.extract_tb(exc.__traceback__))
+        for f in list(reversed(traceback.extract_tb(exc.__traceback__)))[:depth]
     )
 
 
@@ -183,7 +185,7 @@ class Guard:
             log.error("internal error in the web server (%s) at %s", type(exc).__name__, _frames(exc))
             if started:
                 return  # the connection is closed by the server
-            body = json.dumps({"error": "The kiosk had an internal error; try again, or ask for it to be restarted."})
+            body = json.dumps({"error": INTERNAL_ERROR})
             await with_headers(
                 {
                     "type": "http.response.start",
@@ -804,8 +806,13 @@ def create_app(
         Route("/api/staff/ack", api_ack, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes)
+    # Starlette answers an exception with this (then raises it again for Guard to log as one line)
+    app = Starlette(routes=routes, exception_handlers={Exception: _internal_error})
     return Guard(HostCheck(app, allowed_hosts(web)), web.trusted_proxies)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return _error(500, INTERNAL_ERROR)
 
 
 def _locked_sentence(wait_s: int) -> str:
