@@ -378,6 +378,7 @@ def soak(sessions: int, workdir: Path, per_fault: int = 20, warmup: int | None =
     notices: list[str] = []
     max_unsaved = finished = completed = stored = listed = 0
     non_readers: list[socket.socket] = []
+    samples: list[dict[str, Any]] = []
     sockets_baseline = sockets_end = rss_start = rss_end = 0
     elapsed = 0.0
     started = time.perf_counter()
@@ -427,6 +428,8 @@ def soak(sessions: int, workdir: Path, per_fault: int = 20, warmup: int | None =
             if n == warmup:
                 rss_start = kiosk.rss_kib()
                 sockets_baseline = open_sockets(kiosk.pid)
+            if n == warmup or n % 50 == 0:
+                samples.append({"after_sessions": n, "fault": fault, "rss_mb": mb(kiosk.rss_kib())})
         faults.clear()
         settle_deadline = time.monotonic() + SETTLE_S
         while True:
@@ -489,6 +492,7 @@ def soak(sessions: int, workdir: Path, per_fault: int = 20, warmup: int | None =
         "rss_start_mb": mb(rss_start),
         "rss_end_mb": mb(rss_end),
         "rss_growth_mb": round(mb(rss_end) - mb(rss_start), 2),
+        "rss_samples": samples,
         "levels": dict(sorted(levels.items())),
         "elapsed_s": round(elapsed, 1),
         "kiosk_exit_status": code,

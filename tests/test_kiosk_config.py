@@ -216,6 +216,24 @@ ERRORS = [
     ("web:\n  port: 65536\n", "port", "web: 'port' must be from 1 to 65535, not 65536"),
     ("web:\n  port: '8080'\n", "port", "web: 'port' must be a whole number, not '8080'"),
     ("web:\n  host: http://0.0.0.0/\n", "host", "web: 'host' must be a host name or IP address, not 'http://0.0.0.0/'"),
+    (
+        "web:\n  allowed_hosts:\n    - kiosk.example\n    - https://kiosk.example:8443\n",
+        "- https",
+        "web: 'allowed_hosts' item 2 must be a host name (no port, no scheme), not 'https://kiosk.example:8443'",
+    ),
+    (
+        "web:\n  trusted_proxies: [10.0.0.1, proxy.lan]\n",
+        "trusted_proxies",
+        "web: 'trusted_proxies' item 2 must be an IP address or network, not 'proxy.lan'",
+    ),
+    ("web:\n  trusted_proxies: 10.0.0.1\n", "trusted_proxies", "web: 'trusted_proxies' must be a list, not '10.0.0.1'"),
+    ("web:\n  tls_proxy: yes\n", "tls_proxy", "web: 'tls_proxy' must be true or false, not 'yes'"),
+    ("web:\n  header_timeout_s: 0\n", "header_timeout_s", "web: 'header_timeout_s' must be from 0.1 to 300, not 0"),
+    (
+        "web:\n  max_connections_per_client: 0\n",
+        "max_connections_per_client",
+        "web: 'max_connections_per_client' must be from 1 to 10000, not 0",
+    ),
     ("database: ''\n", "database", "config: 'database' is empty"),
     ("model: 7\n", "model", "config: 'model' must be text, not 7"),
 ]
@@ -324,6 +342,48 @@ def test_staff_token_unset(monkeypatch: pytest.MonkeyPatch, value: str | None) -
         "The staff token is not set: put a secret of at least 16 characters "
         "in the environment variable VOICE_TRIAGE_STAFF_TOKEN."
     )
+
+
+def test_the_web_section_behind_a_proxy(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+name: K
+web:
+  host: 0.0.0.0
+  allowed_hosts: [Kiosk-3.Clinic.Example, "*.wards.example", 192.0.2.5, "::1", "[2001:db8::1]"]
+  trusted_proxies: [127.0.0.1, 10.1.0.0/16, "fd00::/8"]
+  tls_proxy: true
+  header_timeout_s: 5
+  send_timeout_s: 20
+  max_connections: 50
+  max_connections_per_client: 8
+""",
+    )
+    web = load_config(path).web
+    assert web.allowed_hosts == ("kiosk-3.clinic.example", "*.wards.example", "192.0.2.5", "[::1]", "[2001:db8::1]")
+    assert web.trusted_proxies == ("127.0.0.1/32", "10.1.0.0/16", "fd00::/8")
+    assert web.tls_proxy is True
+    assert (web.header_timeout_s, web.send_timeout_s, web.max_connections, web.max_connections_per_client) == (
+        5,
+        20,
+        50,
+        8,
+    )
+
+
+@pytest.mark.parametrize("value", ["x" * 20 + " ", " " + "x" * 20, "x" * 10 + "\n" + "x" * 10, "x" * 20 + "\t"])
+def test_a_staff_token_with_space_or_a_control_character_around_it_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("VOICE_TRIAGE_STAFF_TOKEN", value)
+    with pytest.raises(ConfigError) as info:
+        default_config().staff_token()
+    assert str(info.value) == (
+        "The staff token in the environment variable VOICE_TRIAGE_STAFF_TOKEN starts or ends with a space or holds "
+        "a line break or another control character: remove it, or staff can never sign in."
+    )
+    assert "x" * 10 not in str(info.value)
 
 
 def test_staff_token_too_short(monkeypatch: pytest.MonkeyPatch) -> None:

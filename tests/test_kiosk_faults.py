@@ -643,10 +643,9 @@ def test_a_live_stream_nobody_reads_is_dropped(tmp_path: Path, locale: Locale) -
         sock.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         subscribers = server.controller._subscribers  # the live streams the kiosk feeds
         wait_for(lambda: len(subscribers) == 1, "the stream to be open")
-        for _ in range(2000):  # screen changes the stream must carry (about 3 kB each)
-            server.controller.setting("contrast")
-            if not subscribers:
-                break
+        # 2 MB to send in fewer events than a stream may queue (QUEUE_LIMIT): only the send timeout can end it
+        for _ in range(100):
+            server.controller._publish({"type": "caption", "turn": 0, "text": "x" * 20_000})
         wait_for(lambda: not subscribers, "the never-reading stream to be dropped")
         sock.close()
         assert server.request("GET", "/api/state")[0] == 200
