@@ -58,7 +58,9 @@ def check_session_json(data: dict[str, object]) -> None:
     assert list(data) == ["level", "red_flags", "causes", "questions_asked", "transcript"]
     causes = data["causes"]
     assert isinstance(causes, list) and causes
-    assert all(list(c) == ["id", "score"] for c in causes)
+    # the three causes shown carry "Because you said ..." (empty when no answer raised one)
+    assert all(list(c) == ["id", "score", "because"] for c in causes[:3])
+    assert all(list(c) == ["id", "score"] for c in causes[3:])
     scores = [c["score"] for c in causes]
     assert scores == sorted(scores, reverse=True)
     transcript = data["transcript"]
@@ -74,7 +76,12 @@ def test_simulate_a_vignette_json(tmp_path: Path, locale: Locale) -> None:
     check_session_json(data)
     assert data["level"] == "self_care"
     assert data["red_flags"] == []
-    assert data["causes"][0] == {"id": "hip_flexor_strain", "score": 5.0}
+    # "yes" to sport is enough to show a strain first: the front of the hip is no longer asked
+    assert data["causes"][0] == {
+        "id": "hip_flexor_strain",
+        "score": 3.0,
+        "because": "Because you said yes when asked about starting during sport, heavy work or a sudden movement.",
+    }
     transcript = data["transcript"]
     content = locale.content
     assert transcript[0] == {"question": content.question("bladder_bowel_control_loss").text, "answer": "no"}
@@ -114,7 +121,38 @@ def test_simulate_readable(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Q: Have you lost control of your bladder")
     assert "\nLevel: self_care (Home care)\n" in done.stdout
-    assert "\nPossible causes: hip_flexor_strain (5), " in done.stdout
+    assert "\nPossible causes: hip_flexor_strain (3), " in done.stdout
+    assert "why:" not in done.stdout
+
+
+def test_simulate_explain_says_why_each_question_was_asked(tmp_path: Path, locale: Locale) -> None:
+    done = cli("simulate", "--facts", write(tmp_path / "v.yaml", VIGNETTE), "--explain")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    questions = [i for i, line in enumerate(lines) if line.startswith("Q: ")]
+    assert questions
+    for i in questions:  # each question: its answer, why it was chosen, what the answer did
+        assert lines[i + 1].startswith("A: ")
+        assert lines[i + 2].startswith("   why: ")
+        assert lines[i + 3].startswith("   did: ")
+    assert lines[questions[0] + 2].startswith("   why: red-flag screen")
+    assert any("warning sign" in line for line in lines)
+    assert any("   why: the level: " in line for line in lines)  # home care: is it short and mild?
+    assert "   hip_flexor_strain: Because you said yes when asked about starting during sport" in done.stdout
+    data = json.loads(cli("simulate", "--facts", write(tmp_path / "v.yaml", VIGNETTE), "--json", "--explain").stdout)
+    whys = [line[len("   why: ") :] for line in lines if line.startswith("   why: ")]
+    assert [step["why"] for step in data["explain"]] == whys
+    buttock = write(tmp_path / "b.yaml", '{buttock_pain: "yes", worse_sitting: "yes", pain_score: 5, age: 40}\n')
+    asked = cli("simulate", "--facts", buttock, "--explain").stdout
+    assert "   why: the causes: chance a right cause is among the three shown " in asked
+    assert "   did: top 3 " in asked
+    assert data["explain"][0] == {
+        "question": "bladder_bowel_control_loss",
+        "why": data["explain"][0]["why"],
+        "answer": "no",
+        "level": ["routine", "routine"],
+        "top3": data["explain"][0]["top3"],
+    }
 
 
 def test_simulate_matches_the_library(tmp_path: Path, locale: Locale) -> None:

@@ -42,7 +42,7 @@ def test_unknown_key(locale_copy: LocaleCopy) -> None:
     line = locale_copy.line_of("flow.yaml", "colour: red")
     assert problems(locale_copy) == [
         f"{locale_copy.path('flow.yaml')}:{line}: question: unknown key 'colour' "
-        "(allowed: ask_if, denials, help, id, keywords, rephrase, safety, text, type, unit)"
+        "(allowed: ask_if, denials, help, id, keywords, rephrase, safety, text, topic, type, unit)"
     ]
 
 
@@ -54,7 +54,8 @@ def test_unknown_key_in_a_rule(locale_copy: LocaleCopy) -> None:
     )
     line = locale_copy.line_of("rules.yaml", "    urgent: true")
     assert problems(locale_copy) == [
-        f"{locale_copy.path('rules.yaml')}:{line}: rule: unknown key 'urgent' (allowed: id, level, red_flag, say, when)"
+        f"{locale_copy.path('rules.yaml')}:{line}: rule: unknown key 'urgent' "
+        "(allowed: id, level, points_to, red_flag, say, when)"
     ]
 
 
@@ -75,7 +76,7 @@ def test_missing_message(locale_copy: LocaleCopy) -> None:
 
 
 def test_wrong_type_number(locale_copy: LocaleCopy) -> None:
-    line = locale_copy.replace("flow.yaml", "max_questions: 13", "max_questions: many")
+    line = locale_copy.replace("flow.yaml", "max_questions: 14", "max_questions: many")
     assert problems(locale_copy) == [
         f"{locale_copy.path('flow.yaml')}:{line}: flow: 'max_questions' must be a number, not 'many'"
     ]
@@ -424,7 +425,7 @@ def test_several_problems_in_different_files_are_all_reported(locale_copy: Local
     assert problems(locale_copy) == sorted(
         [
             f"{flow}:{locale_copy.line_of('flow.yaml', 'colour: red')}: question: unknown key 'colour' "
-            "(allowed: ask_if, denials, help, id, keywords, rephrase, safety, text, type, unit)",
+            "(allowed: ask_if, denials, help, id, keywords, rephrase, safety, text, topic, type, unit)",
             f"{rules}:{locale_copy.line_of('rules.yaml', 'level: soon')}: rule 'after_injury': unknown level 'soon' "
             "(use emergency, urgent, routine, self_care)",
             f"{causes}:1: the contract's condition 'hip_flexor_strain' has no cause entry",

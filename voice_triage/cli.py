@@ -73,16 +73,22 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
     facts = load_facts(Path(args.facts), locale.content)
     session = run_session(locale.content, locale.grammar, facts)
     if args.json:
-        json.dump(session.as_json(), out, ensure_ascii=False, indent=2)
+        json.dump(session.as_json(explain=args.explain), out, ensure_ascii=False, indent=2)
         out.write("\n")
         return 0
-    for question, answer in session.transcript:
+    for index, (question, answer) in enumerate(session.transcript):
         print(f"Q: {question}\nA: {answer}", file=out)
+        if args.explain and index < len(session.steps):
+            step = session.steps[index]
+            print(f"   why: {step.why}\n   did: {step.effect()}", file=out)
     names = locale.content.messages.level_names
     print(f"\nLevel: {session.level} ({names[session.level]})", file=out)
     if session.red_flags:
         print(f"Red flags: {', '.join(session.red_flags)}", file=out)
     print("Possible causes: " + ", ".join(f"{c} ({s:g})" for c, s in session.causes[:3]), file=out)
+    if args.explain:
+        for (cause, _), reason in zip(session.causes, session.because, strict=False):
+            print(f"   {cause}: {reason or '(no answer raised it)'}", file=out)
     print(f"Questions asked: {session.questions_asked}", file=out)
     return 0
 
@@ -445,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("simulate", "a scripted patient answers from a facts file")
     p.add_argument("--facts", required=True, help="a vignette, or a mapping of fact to value")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--explain", action="store_true", help="why each question was chosen, and what its answer did")
     p = add("evaluate", "run every vignette of the files and score the results (typed, or --spoken)")
     p.add_argument("file", nargs="+")
     p.add_argument("--json", action="store_true")

@@ -34,7 +34,28 @@ class Question:
     # ``denials`` restate its absence ("I can stand" to "Are you unable to stand?").
     keywords: tuple[str, ...] = ()
     denials: tuple[str, ...] = ()
+    # What the question asks about, in a few words, for "because you said yes to ..."
+    topic: str = ""
     line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class ChoiceSettings:
+    """How the next question is chosen (see :mod:`choice`): the flow's ``choice`` section."""
+
+    # A question is asked for the level when the chance it changes the level is at least this
+    level_threshold: float = 0.05
+    # ... and for the causes when it is expected to raise the chance of a right cause among the
+    # three shown by at least this
+    cause_threshold: float = 0.04
+
+
+@dataclass(frozen=True)
+class PointsTo:
+    """A cause a red flag points to (when ``when`` holds, or always): shown first on that emergency."""
+
+    cause: str
+    when: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +65,7 @@ class Rule:
     when: Condition
     say: str
     red_flag: bool = False
+    points_to: tuple[PointsTo, ...] = ()
     line: int = field(default=0, compare=False)
 
 
@@ -106,6 +128,9 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "mic_lost": (),
     "mic_back": (),
     "typed_answers": (),
+    "because": ("answers",),
+    "because_answer": ("answer", "topic"),
+    "because_and": (),
 }
 MESSAGE_TABLES = ("levels", "level_names", "answer_words")
 MESSAGE_LISTS = ("self_care", "precautions")
@@ -142,6 +167,9 @@ class Content:
     max_attempts: int = 4
     # Turns in one session before it is handed to staff with what it has.
     max_turns: int = 40
+    choice: ChoiceSettings = field(default_factory=ChoiceSettings)
+    # The chance of a yes to a sign in general (causes.yaml): what makes a cause's weights chances
+    base_rate: float = 0.1
     by_id: Mapping[str, Question] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question:
@@ -252,7 +280,11 @@ def _load_questions(
     data: Any, path: str, contract: Contract, vocabularies: Collection[str] | None, check: _Checker
 ) -> tuple[list[Question], dict[str, int]]:
     root = check.mapping(
-        data, (path, 1), "flow", {"questions": list, "max_questions": int}, {"max_attempts": int, "max_turns": int}
+        data,
+        (path, 1),
+        "flow",
+        {"questions": list, "max_questions": int, "choice": dict},
+        {"max_attempts": int, "max_turns": int},
     )
     if root is None or not isinstance(root.get("questions"), LineList):
         return [], {}
@@ -268,7 +300,7 @@ def _load_questions(
             node,
             at,
             "question",
-            {"id": str, "type": str, "text": str, "rephrase": str, "help": str},
+            {"id": str, "type": str, "text": str, "rephrase": str, "help": str, "topic": str},
             {"safety": bool, "ask_if": dict, "unit": str, "keywords": list, "denials": list},
         )
         if q is not None and isinstance(q.get("id"), str):
@@ -322,6 +354,7 @@ def _load_questions(
                 unit=str(unit),
                 keywords=_phrase_list(q, "keywords", kind, what, check),
                 denials=_phrase_list(q, "denials", kind, what, check),
+                topic=check.text(q, "topic", what),
                 line=at[1],
             )
         )
@@ -333,6 +366,32 @@ def _load_questions(
         if fact not in asked:
             check.add((path, 1), f"the flow never asks the contract fact {fact!r}")
     return questions, {key: int(value) if isinstance(value, int) else LIMITS[key] for key, value in limits.items()}
+
+
+def _fraction(node: LineDict, key: str, what: str, check: _Checker, default: float) -> float:
+    """A number strictly between 0 and 1 (a chance)."""
+    value = node.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default  # absent, or reported by the mapping check
+    if not 0 < value < 1:
+        check.add(where(node, key), f"{what}: {key!r} is a chance, so it must be between 0 and 1, not {value!r}")
+        return default
+    return float(value)
+
+
+def _load_choice(data: Any, path: str, check: _Checker) -> ChoiceSettings:
+    """The flow's ``choice`` section: the thresholds of :mod:`choice`."""
+    root = data if isinstance(data, LineDict) else None
+    node = root.get("choice") if root is not None else None
+    if root is None or not isinstance(node, LineDict):
+        return ChoiceSettings()
+    fields = {"level_threshold": (int, float), "cause_threshold": (int, float)}
+    check.mapping(node, where(root, "choice"), "flow 'choice'", fields)
+    default = ChoiceSettings()
+    return ChoiceSettings(
+        level_threshold=_fraction(node, "level_threshold", "flow 'choice'", check, default.level_threshold),
+        cause_threshold=_fraction(node, "cause_threshold", "flow 'choice'", check, default.cause_threshold),
+    )
 
 
 def _phrase_list(q: LineDict, key: str, kind: AnswerType, what: str, check: _Checker) -> tuple[str, ...]:
@@ -390,7 +449,7 @@ def _load_rules(
             where(root["rules"], index),
             "rule",
             {"id": str, "level": str, "when": dict, "say": str},
-            {"red_flag": bool},
+            {"red_flag": bool, "points_to": list},
         )
         if r is None or not isinstance(r.get("id"), str):
             continue
@@ -409,6 +468,9 @@ def _load_rules(
                 where(r, "red_flag"),
                 f"{what}: a red flag interrupts the interview, so its level must be {contract.levels[0]!r}",
             )
+        points_to = _points_to(r, what, types, contract, check)
+        if points_to and not red_flag:
+            check.add(where(r, "points_to"), f"{what}: 'points_to' is for red flags (the causes shown first on them)")
         rules.append(
             Rule(
                 id=r["id"],
@@ -416,6 +478,7 @@ def _load_rules(
                 when=when,
                 say=check.text(r, "say", what),
                 red_flag=red_flag,
+                points_to=points_to,
                 line=where(r, "id")[1],
             )
         )
@@ -423,10 +486,44 @@ def _load_rules(
     return rules, str(default)
 
 
+def _points_to(
+    r: LineDict, what: str, types: Mapping[str, AnswerType], contract: Contract, check: _Checker
+) -> tuple[PointsTo, ...]:
+    """A red flag's ``points_to``: cause ids, or ``{cause: id, when: condition}``."""
+    items = r.get("points_to")
+    if not isinstance(items, LineList):
+        return ()
+    found: list[PointsTo] = []
+    for index, item in enumerate(items):
+        at = where(items, index)
+        if isinstance(item, str):
+            cause, when = item, None
+        else:
+            node = check.mapping(item, at, f"{what} points_to", {"cause": str}, {"when": dict})
+            if node is None or not isinstance(node.get("cause"), str):
+                continue
+            cause = node["cause"]
+            when = parse_condition(node["when"], types, check.problems, where(node, "when")) if "when" in node else None
+            if "when" in node and when is None:
+                continue
+        if cause not in contract.conditions:
+            check.add(at, f"{what}: points_to {cause!r} is not a condition id of the clinical contract")
+            continue
+        found.append(PointsTo(cause, when))
+    return tuple(found)
+
+
+def _load_base_rate(data: Any, path: str, check: _Checker) -> float:
+    """The causes file's ``base_rate``: the chance of a yes to a sign in general."""
+    if not isinstance(data, LineDict) or "base_rate" not in data:
+        return 0.1  # missing: reported by the causes file's mapping check
+    return _fraction(data, "base_rate", "causes file", check, 0.1)
+
+
 def _load_causes(
     data: Any, path: str, types: Mapping[str, AnswerType], contract: Contract, check: _Checker
 ) -> list[Cause]:
-    root = check.mapping(data, (path, 1), "causes file", {"causes": list})
+    root = check.mapping(data, (path, 1), "causes file", {"causes": list, "base_rate": (int, float)})
     if root is None:
         return []
     causes: list[Cause] = []
@@ -526,6 +623,8 @@ def load_content(
     types = {q.id: q.type for q in questions}
     rules, default_level = _load_rules(files["rules.yaml"], str(directory / "rules.yaml"), types, contract, check)
     causes = _load_causes(files["causes.yaml"], str(directory / "causes.yaml"), types, contract, check)
+    base_rate = _load_base_rate(files["causes.yaml"], str(directory / "causes.yaml"), check)
+    choice = _load_choice(files["flow.yaml"], str(directory / "flow.yaml"), check)
     messages = _load_messages(files["messages.yaml"], str(directory / "messages.yaml"), contract, check)
     if check.problems:
         raise ContentError(check.problems)
@@ -541,6 +640,8 @@ def load_content(
         max_questions=limits.get("max_questions", LIMITS["max_questions"]),
         max_attempts=limits.get("max_attempts", LIMITS["max_attempts"]),
         max_turns=limits.get("max_turns", LIMITS["max_turns"]),
+        choice=choice,
+        base_rate=base_rate,
     )
 
 
@@ -557,6 +658,10 @@ def structure_problems(reference: Content, other: Content, directory: Path) -> l
     for key in LIMITS:
         if getattr(other, key) != getattr(reference, key):
             problems.append(Problem(flow, 1, f"{key} {base}"))
+    if other.choice != reference.choice:
+        problems.append(Problem(flow, 1, f"choice {base}"))
+    if other.base_rate != reference.base_rate:
+        problems.append(Problem(causes, 1, f"base_rate {base}"))
     for kind, path, mine, theirs in (
         ("question", flow, other.questions, reference.questions),
         ("rule", rules, other.rules, reference.rules),
@@ -584,7 +689,7 @@ def _logic(item: Question | Rule | Cause) -> tuple[object, ...]:
     if isinstance(item, Question):
         return (item.type, item.safety, item.ask_if, item.unit)
     if isinstance(item, Rule):
-        return (item.level, item.when, item.red_flag)
+        return (item.level, item.when, item.red_flag, item.points_to)
     return (item.prior, item.evidence)
 
 

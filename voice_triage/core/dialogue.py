@@ -16,12 +16,13 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .choice import choose
 from .content import Content, Question, answer_words
 from .contract import UNKNOWN, AnswerType, Value, valid_value
 from .engine import Result, emergency, triage
 from .grammar import COMMANDS, NUMERIC_TYPES, Grammar
 from .hearing import Reading, read_spoken, replies
-from .relevance import matters_for_causes, matters_for_level, no_counts, number_cuts
+from .relevance import no_counts, number_cuts
 from .understanding import NOT_UNDERSTOOD, Interpretation, interpret
 
 # ---------------------------------------------------------------- events
@@ -258,7 +259,7 @@ class Dialogue:
         self._reset()
         messages = self.content.messages
         key = "welcome_typed" if typed else "welcome" if listening else "welcome_touch"
-        return [Say(messages.say(key)), Say(messages.say("disclaimer")), *self._ask(self._next_question(0))]
+        return [Say(messages.say(key)), Say(messages.say("disclaimer")), *self._ask(self._next_question())]
 
     def handle(self, event: Event) -> list[Action]:
         if isinstance(event, Command):
@@ -302,19 +303,9 @@ class Dialogue:
         self._touch_offered = False
         self._failures = 0
 
-    def _next_question(self, start: int) -> Question | None:
-        for question in self.content.questions[start:]:
-            if question.id in self.answers:
-                continue
-            if question.ask_if is not None and not question.ask_if.holds(self.answers):
-                continue
-            if matters_for_level(self.content, self.answers, question.id):
-                return question  # never skipped: it can still change how urgent this is
-            if self.questions_asked < self.content.max_questions and matters_for_causes(
-                self.content, self.answers, question.id
-            ):
-                return question
-        return None
+    def _next_question(self) -> Question | None:
+        """The question whose answer can change the outcome most, if any can (see :mod:`choice`)."""
+        return choose(self.content, self.answers).question
 
     def _ask(self, question: Question | None, *, text: str | None = None) -> list[Action]:
         if question is None:
@@ -582,8 +573,7 @@ class Dialogue:
         self._pending = None
         if emergency(self.content, self.answers):
             return self._finish()
-        index = self.content.questions.index(question)
-        return self._ask(self._next_question(index + 1))
+        return self._ask(self._next_question())
 
     # ---- when nothing comes of an attempt
 
@@ -633,8 +623,7 @@ class Dialogue:
         self.unanswered.add(question.id)
         self._asked.append(question.id)
         self.transcript.append(Turn(question.text, messages.say("not_answered_words")))
-        index = self.content.questions.index(question)
-        return [Say(messages.say("not_answered")), *alert, *self._ask(self._next_question(index + 1))]
+        return [Say(messages.say("not_answered")), *alert, *self._ask(self._next_question())]
 
     def _alert_staff(self) -> list[Action]:
         if self._staff_alerted:

@@ -11,9 +11,10 @@ QuestionnaireResponse are the same in R4 and R4B).
   ages are ``decimal`` items with a UCUM unit (``questionnaire-unit``).  For
   those, "I don't know" is an item with no answer and the standard
   ``data-absent-reason`` extension ``asked-unknown``.
-- The triage result (level, red flags, the three most likely causes and the
-  not-a-diagnosis notice) rides in one complex extension on the response,
-  ``TRIAGE_RESULT_URL``.
+- The triage result (level, red flags, the three most likely causes, each
+  with the answers that raised it most as ``because`` ("Because you said
+  ..."), and the not-a-diagnosis notice) rides in one complex extension on the
+  response, ``TRIAGE_RESULT_URL``.
 - ``enableWhen`` is left out: the kiosk also skips questions that cannot
   change the result, which FHIR cannot express, so unanswered items are
   normal.
@@ -126,17 +127,16 @@ def _triage_extension(summary: Summary, content: Content) -> DJSON:
         {"url": "outcome", "valueCode": summary.outcome},
     ]
     parts.extend({"url": "redFlag", "valueCode": flag} for flag in summary.red_flags)
-    parts.extend(
-        {
-            "url": "cause",
-            "extension": [
-                {"url": "id", "valueCode": cause.id},
-                {"url": "name", "valueString": cause.name},
-                {"url": "score", "valueDecimal": cause.score},
-            ],
-        }
-        for cause in summary.causes
-    )
+    for index, cause in enumerate(summary.causes):
+        cause_parts: list[DJSON] = [
+            {"url": "id", "valueCode": cause.id},
+            {"url": "name", "valueString": cause.name},
+            {"url": "score", "valueDecimal": cause.score},
+        ]
+        reason = summary.because[index] if index < len(summary.because) else ""
+        if reason:
+            cause_parts.append({"url": "because", "valueString": reason})
+        parts.append({"url": "cause", "extension": cause_parts})
     parts.append({"url": "notice", "valueString": messages.say("disclaimer")})
     return {"url": TRIAGE_RESULT_URL, "extension": parts}
 

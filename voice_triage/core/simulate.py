@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .because import because
+from .choice import choose
 from .content import Content
 from .contract import UNKNOWN, Value, valid_value
 from .dialogue import Chose, Dialogue, Heard
+from .engine import triage
 from .grammar import Grammar
 from .yamlload import ContentError, LineDict, LineList, Problem, load_file, where
 
@@ -32,21 +35,60 @@ class Vignette:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One question asked: why it was chosen, the answer, and what the answer did."""
+
+    question: str  # the fact id
+    why: str
+    answer: Value
+    level_before: str
+    level_after: str
+    top_before: tuple[str, ...]
+    top_after: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "why": self.why,
+            "answer": self.answer,
+            "level": [self.level_before, self.level_after],
+            "top3": [list(self.top_before), list(self.top_after)],
+        }
+
+    def effect(self) -> str:
+        """What the answer did, in plain words."""
+        changes = []
+        if self.level_after != self.level_before:
+            changes.append(f"level {self.level_before} -> {self.level_after}")
+        if self.top_after != self.top_before:
+            changes.append(f"top 3 {', '.join(self.top_before)} -> {', '.join(self.top_after)}")
+        return "; ".join(changes) or "changed neither the level nor the top 3"
+
+
+@dataclass(frozen=True)
 class Session:
     level: str
     red_flags: tuple[str, ...]
     causes: tuple[tuple[str, float], ...]
     questions_asked: int
     transcript: tuple[tuple[str, str], ...]
+    because: tuple[str, ...] = ()  # for each of the three causes shown: "Because you said ..."
+    steps: tuple[Step, ...] = ()  # each question asked, why, and what its answer did
 
-    def as_json(self) -> dict[str, Any]:
-        return {
+    def as_json(self, explain: bool = False) -> dict[str, Any]:
+        causes: list[dict[str, Any]] = [{"id": c, "score": s} for c, s in self.causes]
+        for item, reason in zip(causes, self.because, strict=False):
+            item["because"] = reason
+        data: dict[str, Any] = {
             "level": self.level,
             "red_flags": list(self.red_flags),
-            "causes": [{"id": c, "score": s} for c, s in self.causes],
+            "causes": causes,
             "questions_asked": self.questions_asked,
             "transcript": [{"question": q, "answer": a} for q, a in self.transcript],
         }
+        if explain:
+            data["explain"] = [step.as_json() for step in self.steps]
+        return data
 
 
 def patient_words(content: Content, value: Value) -> str:
@@ -78,7 +120,27 @@ def run_session(content: Content, grammar: Grammar, facts: Mapping[str, Value]) 
         causes=tuple((c.id, c.score) for c in result.causes),
         questions_asked=dialogue.questions_asked,
         transcript=tuple((t.question, t.answer) for t in dialogue.transcript),
+        because=tuple(because(content, c, dialogue.answers, dialogue.approximate) for c in result.causes[:3]),
+        steps=explain(content, dialogue.answers),
     )
+
+
+def explain(content: Content, answers: Mapping[str, Value]) -> tuple[Step, ...]:
+    """Each answer in the order given, with why its question was chosen and what the answer did.
+
+    The choice is a pure function of the answers so far, so it is replayed.
+    """
+    steps: list[Step] = []
+    so_far: dict[str, Value] = {}
+    before = triage(content, so_far)
+    for fact, value in answers.items():
+        choice = choose(content, so_far)
+        why = choice.why() if choice.question is not None and choice.question.id == fact else "asked again"
+        so_far[fact] = value
+        after = triage(content, so_far)
+        steps.append(Step(fact, why, value, before.level, after.level, before.top(3), after.top(3)))
+        before = after
+    return tuple(steps)
 
 
 # ------------------------------------------------------------ reading files

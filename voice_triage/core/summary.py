@@ -2,7 +2,8 @@
 
 ``summarize`` turns a finished :class:`~voice_triage.core.dialogue.Dialogue`
 into a :class:`Summary`: the urgency level, the red flags that fired, the
-three most likely causes in the content's plain names, and every answer in
+three most likely causes in the content's plain names, each with the answers
+that raised it most ("Because you said ..."), and every answer in
 the words the kiosk says them ("yes", "I don't know", "6", "14 days").  Pure:
 the kiosk's :mod:`~voice_triage.kiosk.records` stores summaries.
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from .because import because
 from .content import Content, answer_words
 from .contract import Value
 from .dialogue import Dialogue
@@ -52,6 +54,8 @@ class Summary:
     answers: tuple[Answer, ...]  # in the order they were given
     outcome: str  # "finished" | "emergency" | "stopped"
     id: int | None = None  # set once stored
+    # For each cause, "Because you said ..." (the answers that raised it most), or "" (see :mod:`because`)
+    because: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.finished_at.tzinfo is None or self.finished_at.utcoffset() is None:
@@ -84,7 +88,9 @@ def summarize(dialogue: Dialogue, content: Content, kiosk_name: str, now: dateti
     result = dialogue.result or triage(content, dialogue.answers)
     outcome = dialogue.outcome or "stopped"
     names = {cause.id: cause.name for cause in content.causes}
-    causes = tuple(CauseEntry(c.id, names.get(c.id, c.id), c.score) for c in result.causes[:TOP_CAUSES])
+    shown = result.causes[:TOP_CAUSES]
+    causes = tuple(CauseEntry(c.id, names.get(c.id, c.id), c.score) for c in shown)
+    reasons = tuple(because(content, c, dialogue.answers, dialogue.approximate) for c in shown)
     answers: list[Answer] = []
     for fact, value in dialogue.answers.items():  # in the order given ("back" removes an answer)
         question = content.question(fact)
@@ -99,4 +105,5 @@ def summarize(dialogue: Dialogue, content: Content, kiosk_name: str, now: dateti
         causes=causes,
         answers=tuple(answers),
         outcome=outcome,
+        because=reasons,
     )
