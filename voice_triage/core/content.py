@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .conditions import Condition, facts_of, parse_condition
+from .conditions import All, Any_, Condition, Is, facts_of, parse_condition
 from .contract import AnswerType, Contract, Value, load_contract
 from .yamlload import ContentError, LineDict, LineList, Problem, load_file, where
 
@@ -606,6 +606,77 @@ def _load_messages(data: Any, path: str, contract: Contract, check: _Checker) ->
     )
 
 
+def _satisfying(condition: Condition) -> dict[str, Value] | None:
+    """Answers that make a condition hold (None if it reads no fact it can be made to hold by)."""
+    if isinstance(condition, All):
+        answers: dict[str, Value] = {}
+        for part in condition.parts:
+            more = _satisfying(part)
+            if more is None:
+                return None
+            answers.update(more)
+        return answers if condition.holds(answers) else None
+    if isinstance(condition, Any_):
+        return next((a for a in map(_satisfying, condition.parts) if a is not None), None)
+    if isinstance(condition, Is):
+        return {condition.fact: sorted(condition.values, key=str)[0]}
+    bound = condition.bound
+    value = {"ge": bound, "le": bound, "gt": bound + 1, "lt": max(bound - 1, 0.0)}[condition.op]
+    answers = {condition.fact: value}
+    return answers if condition.holds(answers) else None
+
+
+def _coverage(
+    questions: list[Question], rules: list[Rule], causes: list[Cause], paths: tuple[str, str], check: _Checker
+) -> None:
+    """Every cause can be among the three shown; every question can change something.
+
+    A cause is reachable when answering yes (or the favoured number) to all its
+    positive evidence puts it among the three best scores, or a red flag
+    points to it.  A question can change something when a rule or a cause's
+    evidence reads it, or its answer opens another question that can.
+    """
+    flow, causes_path = paths
+    pointed = {target.cause for rule in rules for target in rule.points_to}
+    for cause in causes:
+        answers: dict[str, Value] = {}
+        for evidence in cause.evidence:
+            if evidence.weight > 0:
+                answers.update(_satisfying(evidence.when) or {})
+        scores = [
+            (-(other.prior + sum(e.weight for e in other.evidence if e.when.holds(answers))), index, other.id)
+            for index, other in enumerate(causes)
+        ]
+        shown = [cause_id for _, _, cause_id in sorted(scores)[:3]]
+        if cause.id not in shown and cause.id not in pointed:
+            check.add(
+                (causes_path, cause.line),
+                f"cause {cause.id!r} can never be among the three shown: even with every sign of it, "
+                f"{', '.join(shown)} score higher",
+            )
+    read = {fact for rule in rules for fact in facts_of(rule.when)}
+    read |= {fact for cause in causes for e in cause.evidence for fact in facts_of(e.when)}
+    opens: dict[str, set[str]] = {}
+    for question in questions:
+        for fact in facts_of(question.ask_if) if question.ask_if is not None else ():
+            opens.setdefault(fact, set()).add(question.id)
+    useful = set(read)
+    changed = True
+    while changed:
+        changed = False
+        for fact, opened in opens.items():
+            if fact not in useful and opened & useful:
+                useful.add(fact)
+                changed = True
+    for question in questions:
+        if question.id not in useful:
+            check.add(
+                (flow, question.line),
+                f"question {question.id!r} can never change anything: no rule or cause reads it, "
+                "and it opens no question that does",
+            )
+
+
 def load_content(
     directory: Path,
     contract: Contract | None = None,
@@ -626,6 +697,9 @@ def load_content(
     base_rate = _load_base_rate(files["causes.yaml"], str(directory / "causes.yaml"), check)
     choice = _load_choice(files["flow.yaml"], str(directory / "flow.yaml"), check)
     messages = _load_messages(files["messages.yaml"], str(directory / "messages.yaml"), contract, check)
+    if not check.problems:
+        flow, causes_path = str(directory / "flow.yaml"), str(directory / "causes.yaml")
+        _coverage(questions, rules, causes, (flow, causes_path), check)
     if check.problems:
         raise ContentError(check.problems)
     return Content(
