@@ -21,7 +21,8 @@ each for ``--per-fault`` sessions, round and round:
   tap must be taken, the others refused (409);
 
 and at the start of each round five live-update clients that never read
-anything connect (the kiosk must drop them, ``web.send_timeout_s``).
+anything connect (the kiosk must drop them, ``web.send_timeout_s``; at the end
+400 screen changes make sure the latest ones have more to read than they take).
 
 Once the last fault is cleared it waits for the kiosk to save what it kept,
 then reports: sessions completed, records stored against sessions finished
@@ -74,6 +75,7 @@ QUEUED_TAPS = 3
 PAUSED_SESSIONS = 3  # pauses per round
 NON_READERS = 5  # live-update clients that never read, per round
 SEND_TIMEOUT_S = 3.0
+FLUSH_TOGGLES = 200  # at the end, pairs of contrast toggles (about 1.7 kB a screen change) for the last non-readers
 MAX_STEPS = 100
 SETTLE_S = 60.0  # how long to wait for the kiosk to save what it kept once the faults are cleared
 
@@ -441,7 +443,9 @@ def soak(sessions: int, workdir: Path, per_fault: int = 20, warmup: int | None =
                 break
             time.sleep(0.5)
         notices = [n["text"] for n in info.get("notices", [])] if isinstance(info, dict) else []
-        time.sleep(SEND_TIMEOUT_S + 1)  # the last never-reading clients are dropped
+        for _ in range(2 * FLUSH_TOGGLES):  # screen changes enough to fill the buffers of the latest non-readers
+            client.call("POST", "/api/input", {"setting": "contrast"})
+        time.sleep(SEND_TIMEOUT_S + 1)  # then they are dropped
         sockets_end = open_sockets(kiosk.pid)
         rss_end = kiosk.rss_kib()
         elapsed = time.perf_counter() - started

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import time
 import urllib.error
 import urllib.request
@@ -479,6 +480,41 @@ def test_emergency_reaches_staff_banner_and_alert_command(
     finally:
         staff_ctx.close()
         kiosk.stop()
+
+
+def test_a_double_tap_while_the_kiosk_is_busy_answers_one_question_only(
+    kiosk: KioskProcess, context: Any, locale: Locale
+) -> None:
+    kp = KioskPage(context.new_page(), kiosk, locale, "click")
+    first = kp.start()
+    no = kp.page.locator('#answers [data-answer="no"]').first
+    no.wait_for(state="visible", timeout=WAIT_MS)
+    refused: list[int] = []
+    kp.page.on("response", lambda r: refused.append(r.status) if "/api/input" in r.url and r.status == 409 else None)
+    os.kill(kiosk.pid, signal.SIGSTOP)  # busy: both taps leave the page before any reply can come back
+    try:
+        no.dblclick()
+    finally:
+        os.kill(kiosk.pid, signal.SIGCONT)
+    second = kp.wait_change(first)
+    deadline = time.monotonic() + 15
+    while not refused and time.monotonic() < deadline:
+        kp.page.wait_for_timeout(50)
+    assert refused == [409], "the second tap named a screen no longer shown"
+    assert kp.question(second).id != kp.question(first).id
+    kp.activate('#commands [data-command="stop"]')
+    request = urllib.request.Request(
+        kiosk.url + "/api/staff/sessions", headers={"Authorization": "Bearer " + kiosk.token}
+    )
+    deadline = time.monotonic() + 15
+    while True:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            sessions = json.loads(response.read())["sessions"]
+        if sessions or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    [record] = sessions
+    assert len(record["answers"]) == 1, record["answers"]
 
 
 def test_staff_pages_refuse_requests_without_the_token(kiosk: KioskProcess) -> None:

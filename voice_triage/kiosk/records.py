@@ -204,6 +204,18 @@ class RecordStore:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
 
+    def count_today(self, now: datetime) -> int:
+        """How many records :meth:`today` would list, without reading them."""
+        _aware(now)
+        midnight = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
+        cutoff = self._purge_for_read(now)
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM records WHERE finished_ts >= ? AND finished_ts >= ?",
+                (midnight.timestamp(), cutoff),
+            ).fetchone()
+        return int(row[0])
+
     def identity(self) -> str:
         """The database's own random id (kept in it since it was made)."""
         with self._lock:
@@ -234,14 +246,15 @@ class RecordStore:
         with self._lock:
             new = self._connect()
             try:
-                rows = self._conn.execute(f"SELECT {_COPY_COLUMNS} FROM records").fetchall()
                 new.execute("BEGIN IMMEDIATE")
                 try:
-                    copied = 0
-                    for row in rows:
-                        copied += new.execute(
-                            f"INSERT OR IGNORE INTO records ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row
-                        ).rowcount
+                    before = new.total_changes
+                    rows = self._conn.execute(f"SELECT {_COPY_COLUMNS} FROM records")
+                    while batch := rows.fetchmany(100):  # a day of records is never all in memory at once
+                        new.executemany(
+                            f"INSERT OR IGNORE INTO records ({_COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", batch
+                        )
+                    copied = new.total_changes - before
                     new.execute("COMMIT")
                 except BaseException:
                     with contextlib.suppress(sqlite3.Error):

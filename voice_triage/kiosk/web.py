@@ -762,15 +762,26 @@ def create_app(
             return _error(409, f"The {summary.locale!r} content is not available to export this record.")
         return JSONResponse(questionnaire_response(summary, content), media_type="application/fhir+json")
 
+    def count_sessions() -> tuple[int, str | None]:
+        """How many records the staff page lists (saved and not yet), without reading them (polled every 2 s)."""
+        saved, problem = 0, None
+        if store is not None:
+            try:
+                saved = store.count_today(local_now())
+            except (sqlite3.Error, OSError) as exc:
+                log.error("the saved records cannot be counted (%s)", type(exc).__name__)
+                problem = "The saved records cannot be read just now; the kiosk tries again with every refresh."
+        return saved + records.unsaved, problem
+
     async def api_alerts(request: Request) -> Response:
         allowed = authorized(request)
         if allowed is not True:
             return refused_json(allowed)
-        listed, read_problem = sessions()
+        count, read_problem = count_sessions()
         return JSONResponse(
             {
                 "alerts": controller.alerts_snapshot(),
-                "sessions": len(listed),
+                "sessions": count,
                 "unsaved": records.unsaved,
                 "problem": records_problem(read_problem),
                 "notices": records.notices(),
