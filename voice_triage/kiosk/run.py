@@ -91,7 +91,8 @@ def cmd_kiosk(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     if not ipaddress_is_loopback(host):
         print(
-            f"The staff page is reachable from other machines on {host}: put it behind TLS (deploy/README.md).",
+            f"The staff page is reachable from other machines on {host}: put it behind TLS, and list the names "
+            "staff use in web.allowed_hosts (deploy/README.md).",
             file=sys.stderr,
         )
     voice = None
