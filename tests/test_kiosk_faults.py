@@ -384,6 +384,27 @@ def test_a_replaced_database_gets_the_kiosks_records(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_database_replaced_by_a_damaged_file_keeps_new_records_until_it_is_fixed(tmp_path: Path) -> None:
+    path = tmp_path / "records.sqlite3"
+    clock = [0.0]
+    store = RecordStore(path, clock=lambda: NOW)
+    keeper = RecordKeeper(store, notify=lambda kind: None, wall=lambda: NOW, clock=lambda: clock[0])
+    assert keeper.keep(make(NOW)) is not None
+    damaged = tmp_path / "damaged"
+    damaged.write_bytes(b"not a database at all " * 500)
+    os.replace(damaged, path)
+    assert keeper.keep(make(NOW, kiosk="While damaged")) is None, "kept, not written into the old file"
+    problem = keeper.problem()
+    assert problem is not None and problem.startswith("1 record not saved (the database file is damaged)")
+    assert [s.kiosk for _, s in keeper.unsaved_records()] == ["While damaged"]
+    path.unlink()  # someone removes the damaged file
+    clock[0] += 10
+    keeper.tick()
+    assert keeper.unsaved == 0 and keeper.problem() is None
+    assert sorted(s.kiosk for s in store.today(NOW)) == ["Kiosk A", "While damaged"], "nothing lost"
+    store.close()
+
+
 # ------------------------------------------------------------------ 3. path parameters
 
 
