@@ -805,3 +805,16 @@ def test_a_warning_sign_no_needs_the_best_reading_itself_near_a_no(locale: Local
     advance_to(ordinary, "numbness_tingling")
     ordinary.handle(said("now", "no", gap=0.1))
     assert ordinary.answers["numbness_tingling"] == "no"
+
+
+def test_the_result_says_why_each_cause_is_shown(locale: Locale) -> None:
+    """Every cause said aloud carries the answers that raised it most, in the patient's words."""
+    dialogue, _ = started(locale)
+    actions: list[Action] = []
+    while not dialogue.finished:
+        actions = touch(dialogue, {**CALM, "fever_chills": "yes"})
+    said_lines = spoken(actions)
+    prefix = locale.content.messages.text["because"].split("{")[0]
+    reasons = [line for line in said_lines if line.startswith(prefix)]
+    assert reasons, said_lines
+    assert any("fever" in line for line in reasons), reasons

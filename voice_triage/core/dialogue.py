@@ -16,6 +16,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .because import because
 from .choice import choose
 from .content import Content, Question, answer_words
 from .contract import UNKNOWN, AnswerType, Value, valid_value
@@ -733,9 +734,12 @@ class Dialogue:
             lines.append(Say(messages.levels[result.level], "result"))
         lines.extend(Say(rule.say, "warning") for rule in result.rules if rule.level == result.level)
         lines.append(Say(messages.say("causes_intro"), "result"))
-        for cause_id in result.top(3):
-            cause = causes[cause_id]
+        for scored in result.causes[:3]:
+            cause = causes[scored.id]
             lines.append(Say(messages.say("cause_item", name=cause.name, explain=cause.explain), "result"))
+            reason = because(self.content, scored, self.answers, self.approximate)  # "Because you said ..."
+            if reason:
+                lines.append(Say(reason, "result"))
         lines.append(Say(messages.say("disclaimer"), "result"))
         if result.level == self.content.contract.levels[-1]:
             lines.append(Say(messages.say("self_care_intro"), "result"))
