@@ -38,6 +38,7 @@ def make(
         level=level,
         red_flags=red_flags,
         causes=(CauseEntry("hip_flexor_strain", "a strained hip flexor muscle", 1.5),),
+        because=("Because you said yes when asked about sport or heavy use.",),
         answers=(
             Answer("Is there numbness?", words, "saddle_numbness", "yes"),
             Answer("How bad is the pain?", "6", "pain_score", 6),

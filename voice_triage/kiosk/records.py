@@ -74,6 +74,7 @@ def _body(summary: Summary) -> str:
         {
             "red_flags": list(summary.red_flags),
             "causes": [list(cause) for cause in summary.causes],
+            "because": list(summary.because),
             "answers": [list(answer) for answer in summary.answers],
         },
         ensure_ascii=False,
@@ -90,6 +91,7 @@ def _summary(row: tuple[Any, ...]) -> Summary:
         level=level,
         red_flags=tuple(data["red_flags"]),
         causes=tuple(CauseEntry(str(i), str(n), float(s)) for i, n, s in data["causes"]),
+        because=tuple(str(b) for b in data.get("because", ())),  # records from before it have none
         answers=tuple(Answer(str(q), str(w), str(f), v) for q, w, f, v in data["answers"]),
         outcome=outcome,
         id=int(record_id),
@@ -425,6 +427,7 @@ def _spool_record(raw: bytes) -> _Held:
         level=str(data["level"]),
         red_flags=tuple(str(f) for f in body["red_flags"]),
         causes=tuple(CauseEntry(str(i), str(n), float(s)) for i, n, s in body["causes"]),
+        because=tuple(str(b) for b in body.get("because", ())),
         answers=tuple(Answer(str(q), str(w), str(f), v) for q, w, f, v in body["answers"]),
         outcome=str(data["outcome"]),
     )

@@ -467,7 +467,10 @@ def session_dict(summary: Summary, level_names: dict[str, str], unsaved: str | N
         "outcome": summary.outcome,
         "emergency": summary.emergency,
         "red_flags": list(summary.red_flags),
-        "causes": [{"id": c.id, "name": c.name} for c in summary.causes],
+        "causes": [
+            {"id": c.id, "name": c.name, "because": summary.because[i] if i < len(summary.because) else ""}
+            for i, c in enumerate(summary.causes)
+        ],
         "answers": [{"question": a.question, "answer": a.words} for a in summary.answers],
     }
 
@@ -498,7 +501,13 @@ def staff_page(
     for s in sessions:
         ref = e(str(s.get("ref", s["id"])))
         flags = ", ".join(e(f) for f in s["red_flags"]) or "none"
-        causes = "".join(f"<li>{e(c['name'])}</li>" for c in s["causes"]) or "<li>none</li>"
+        causes = (
+            "".join(
+                f"<li>{e(c['name'])}" + (f" <small>{e(c['because'])}</small>" if c.get("because") else "") + "</li>"
+                for c in s["causes"]
+            )
+            or "<li>none</li>"
+        )
         rows = "".join(
             f'<tr><th scope="row">{e(a["question"])}</th><td>{e(a["answer"])}</td></tr>' for a in s["answers"]
         )
