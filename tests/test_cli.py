@@ -507,6 +507,7 @@ def test_text_session_ctrl_c(locale: Locale) -> None:
         assert first in seen
         time.sleep(0.2)
         process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)  # stdin stays open: an end of input racing the signal would end it as Ctrl-D
         out, err = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
