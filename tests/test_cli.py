@@ -493,6 +493,8 @@ def test_text_session_ctrl_c(locale: Locale) -> None:
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        # as from a terminal: a job started in the background inherits Ctrl-C ignored, and Python keeps it so
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout is not None
