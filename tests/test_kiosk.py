@@ -275,7 +275,8 @@ def test_a_red_flag_alerts_staff_and_stays_until_acknowledged(
     emergency_text = locale.content.messages.levels["emergency"]
     first_caption = next(e for e in recorder.events if e["type"] == "caption" and e["turn"] == view["captions"]["turn"])
     assert first_caption["text"] == emergency_text, "the emergency message comes first"
-    assert [b["value"] for b in view["buttons"]] == ["repeat"], "no way to dismiss it but staff"
+    commands = [b["value"] for b in view["buttons"] if b["kind"] != "print"]  # printing the slip dismisses nothing
+    assert commands == ["repeat"], "no way to dismiss it but staff"
 
     [sent] = recorder.sent
     assert sent.as_dict() == {"kiosk": "Waiting room A", "time": "2025-03-14T15:00:00Z", "level": "emergency"}
@@ -529,9 +530,13 @@ def test_a_read_back_answer_is_wiped_too(locale: Locale, text: KioskText) -> Non
     controller, *_ = make(locale, text)
     controller.start()
     controller.heard("maybe yes", confidence=0.1)
-    assert controller.dialogue.confirming and "I heard" in controller.snapshot()["question"]["text"]
+    read_back = controller.snapshot()["question"]["text"]
+    assert controller.dialogue.confirming and "I heard" in read_back
     controller.command("stop")
-    assert controller.prompt == "" and "I heard" not in json.dumps(controller.snapshot())
+    shown = json.dumps(controller.snapshot(), ensure_ascii=False)
+    # the read-back and the words heard are gone ("I heard" itself is also the heard caption's label)
+    assert controller.prompt == "" and read_back not in shown and "maybe" not in shown
+    assert controller.snapshot()["heard"] is None
 
 
 def test_louder_and_slower_work_on_the_result_screen(locale: Locale, text: KioskText) -> None:

@@ -136,8 +136,8 @@ ERRORS = [
     (
         "colour: red\n",
         "colour",
-        "config: unknown key 'colour' (allowed: alerts, audio, database, locale, model, "
-        "name, retention_hours, speech, staff_token_env, timeouts, web)",
+        "config: unknown key 'colour' (allowed: alerts, audio, database, locale, model, name, print_command, "
+        "retention_hours, speech, staff_token_env, timeouts, web)",
     ),
     ("speech:\n  pitch: 3\n", "pitch", "speech: unknown key 'pitch' (allowed: rate, voice, volume)"),
     ("speech:\n  rate: fast\n", "rate", "speech: 'rate' must be a whole number, not 'fast'"),

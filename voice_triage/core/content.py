@@ -132,7 +132,7 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "because_answer": ("answer", "topic"),
     "because_and": (),
 }
-MESSAGE_TABLES = ("levels", "level_names", "answer_words")
+MESSAGE_TABLES = ("levels", "level_names", "level_now", "answer_words")
 MESSAGE_LISTS = ("self_care", "precautions")
 ANSWER_WORDS = ("yes", "no", "unknown", "left", "right", "both")
 
@@ -145,6 +145,8 @@ class Messages:
     answer_words: Mapping[str, str]
     self_care: tuple[str, ...]
     precautions: tuple[str, ...]
+    # One plain sentence per level: what to do now (the result screen's banner)
+    level_now: Mapping[str, str] = field(default_factory=dict)
 
     def say(self, key: str, **values: object) -> str:
         """The message with its placeholders filled in, starting with a capital."""
@@ -579,7 +581,12 @@ def _load_messages(data: Any, path: str, contract: Contract, check: _Checker) ->
         root.path, root.line, root.key_lines = path, 1, {}
     text = {key: check.text(root, key, "messages", MESSAGE_FIELDS[key]) for key in MESSAGE_FIELDS}
     tables: dict[str, dict[str, str]] = {}
-    for table, keys in (("levels", contract.levels), ("level_names", contract.levels), ("answer_words", ANSWER_WORDS)):
+    for table, keys in (
+        ("levels", contract.levels),
+        ("level_names", contract.levels),
+        ("level_now", contract.levels),
+        ("answer_words", ANSWER_WORDS),
+    ):
         node = root.get(table)
         tables[table] = {}
         if not isinstance(node, LineDict):
@@ -603,6 +610,7 @@ def _load_messages(data: Any, path: str, contract: Contract, check: _Checker) ->
         answer_words=tables["answer_words"],
         self_care=lists["self_care"],
         precautions=lists["precautions"],
+        level_now=tables["level_now"],
     )
 
 

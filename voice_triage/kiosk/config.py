@@ -118,6 +118,8 @@ class KioskConfig:
     alerts: AlertConfig = field(default_factory=AlertConfig)
     staff_token_env: str = DEFAULT_TOKEN_ENV
     web: WebConfig = field(default_factory=WebConfig)
+    # A receipt printer: argv run without a shell, the slip as plain text on its stdin; empty: the browser prints
+    print_command: tuple[str, ...] = ()
 
     def staff_token(self, environ: Mapping[str, str] | None = None) -> str:
         """The staff token from the environment; ConfigError with one sentence if unset or too short."""
@@ -304,29 +306,33 @@ def _load_speech(check: _Checker, node: Any, at: tuple[str, int]) -> SpeechConfi
     )
 
 
+def _command(check: _Checker, section: LineDict | None, key: str, what: str) -> list[str]:
+    """A command as a list of words (run without a shell); [] when it is left out."""
+    command: list[str] = []
+    items = check.get(section, key, object)
+    if isinstance(items, str):
+        check.add(
+            where(section, key),
+            f"{what}: {key!r} must be a list of words (the program and its arguments), not a shell command line",
+        )
+    elif items is not None and not isinstance(items, LineList):
+        check.add(where(section, key), f"{what}: {key!r} must be a list of words, not {items!r}")
+    elif isinstance(items, LineList):
+        if not items:
+            check.add(where(section, key), f"{what}: {key!r} is empty (leave it out for no command)")
+        for index, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                check.add(where(items, index), f"{what}: {key!r} item {index + 1} must be non-empty text, not {item!r}")
+            else:
+                command.append(item)
+    return command
+
+
 def _load_alerts(check: _Checker, node: Any, at: tuple[str, int]) -> AlertConfig:
     if node is None:
         return AlertConfig()
     section = check.section(node, at, "alerts", {"command": object, "webhook": str, "timeout_s": _NUMBER})
-    command: list[str] = []
-    items = check.get(section, "command", object)
-    if isinstance(items, str):
-        check.add(
-            where(section, "command"),
-            "alerts: 'command' must be a list of words (the program and its arguments), not a shell command line",
-        )
-    elif items is not None and not isinstance(items, LineList):
-        check.add(where(section, "command"), f"alerts: 'command' must be a list of words, not {items!r}")
-    elif isinstance(items, LineList):
-        if not items:
-            check.add(where(section, "command"), "alerts: 'command' is empty (leave it out for no command)")
-        for index, item in enumerate(items):
-            if not isinstance(item, str) or not item.strip():
-                check.add(
-                    where(items, index), f"alerts: 'command' item {index + 1} must be non-empty text, not {item!r}"
-                )
-            else:
-                command.append(item)
+    command = _command(check, section, "command", "alerts")
     webhook = check.text(section, "webhook", "alerts")
     if webhook is not None and section is not None:
         parts = urlsplit(webhook.strip())
@@ -437,6 +443,7 @@ _TOP: dict[str, _Kind] = {
     "alerts": dict,
     "staff_token_env": str,
     "web": dict,
+    "print_command": object,
 }
 
 
@@ -488,6 +495,7 @@ def load_config(path: Path | str) -> KioskConfig:
         alerts=_load_alerts(check, *sub("alerts")),
         staff_token_env=token_env,
         web=_load_web(check, *sub("web")),
+        print_command=tuple(_command(check, root, "print_command", "config")),
     )
     if check.problems:
         raise ConfigError(check.problems)

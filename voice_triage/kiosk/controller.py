@@ -66,12 +66,14 @@ from ..core.dialogue import (
 )
 from ..core.grammar import COMMANDS
 from ..core.locale import Locale
+from ..core.outcome import result_view, slip
+from ..core.progress import remaining
 from ..core.summary import summarize
 from ..core.understanding import interpret
-from . import alerts
+from . import alerts, printer
 from .config import RATE_RANGE, VOLUME_RANGE, KioskConfig
 from .records import RecordKeeper, RecordStore
-from .text import ANSWER_KEYS, DIGIT_KEYS, KEYS, SETTINGS_BUTTONS, KioskText
+from .text import ANSWER_KEYS, DIGIT_KEYS, KEYS, SETTINGS_BUTTONS, UNIT_DAYS, UNIT_KEYS, KioskText
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,11 @@ TEXT_SIZES = 4  # 0 = normal, then larger steps
 RATE_STEP = 0.8
 VOLUME_STEP = 1.4
 MAX_ANSWER = 100_000
+# The listening indicator: the kiosk speaking, listening, hearing speech (with a live level), or deciding.
+SPEAKING, LISTENING, HEARING, THINKING = "speaking", "listening", "hearing", "thinking"
+LISTEN_STATES = (SPEAKING, LISTENING, HEARING, THINKING)
+LEVEL_EVERY_S = 0.15  # a live level is published at most this often (a state change at once)
+LEVEL_STEP = 0.1  # and only when it moved this much
 SCAN_TURN = (
     -1
 )  # a scanned label is its own turn, never the current one: no caption, no timers  # no age or number of days is larger
@@ -173,6 +180,12 @@ class KioskController:
         self.prompt = ""  # the latest question or read-back said
         self.still_there = False
         self.speaking = False
+        self.listen = LISTENING  # the indicator (shown only while the kiosk hears)
+        self.listen_level = 0.0
+        self._level_at = -1e9
+        self.heard_text: str | None = None  # the words heard last in this session, shown as "I heard: ..."
+        self.result_wall: datetime | None = None  # when the result was shown (the slip's time)
+        self._progress: tuple[tuple[object, ...], int] | None = None
         self.input_turn = True  # the latest thing said answers the person (not a reprompt)
         self.last_activity = clock()
         self.result_at = self.last_activity
@@ -293,6 +306,8 @@ class KioskController:
                 if any(f" {phrase} " in said for phrase in self.text.start_phrases):
                     return self.start()
                 return False
+            if spoken:
+                self._show_heard(text)
             if self.state == RESULT:  # only commands mean anything now: the same as their buttons
                 command = interpret(text, AnswerType.YES_NO, self.locale.grammar).command
                 return self.command(command) if command is not None else False
@@ -404,6 +419,18 @@ class KioskController:
             return True
         return True
 
+    def print_slip(self) -> bool:
+        """The Print button on the result screen, with a ``print_command``: the slip goes to the printer."""
+        with self._guard():
+            command = self.config.print_command
+            text = self.slip_text()
+            if not command or text is None:
+                return False
+            self._activity()
+            printer.print_in_background(command, text, self.config.staff_token_env)
+            return True
+        return True
+
     def interrupt(self) -> bool:
         """Any touch or key: stop speaking now."""
         with self._guard():
@@ -438,10 +465,44 @@ class KioskController:
         with self._lock:
             if turn == self.turn:
                 self.speaking = False
+                self._listen_state(LISTENING, 0.0)
                 if self.input_turn:  # the silence counts from the end of the reply, not of a reprompt
                     self.last_activity = self.clock()
                 if self.state == RESULT:
                     self.result_at = self.clock()
+
+    def listen_state(self, state: str, level: float = 0.0) -> None:
+        """The listener's word on the microphone: listening, hearing speech (``level`` 0 to 1), or thinking.
+
+        Published as ``{"type": "listen", "state", "level"}``: a change of state at once, the live
+        level at most every :data:`LEVEL_EVERY_S`, so neither the page nor a screen reader is flooded.
+        While the kiosk speaks the indicator says so, whatever the microphone hears.
+        """
+        if state not in LISTEN_STATES:
+            raise ValueError(f"unknown listening state {state!r}")
+        with self._lock:
+            self._listen_state(state, level)
+
+    def _listen_state(self, state: str, level: float) -> None:
+        if not self.hears:
+            return
+        if self.speaking:
+            state, level = SPEAKING, 0.0
+        level = round(_clamp(level, 0.0, 1.0), 2)
+        now = self.clock()
+        if state == self.listen and (
+            abs(level - self.listen_level) < LEVEL_STEP or now - self._level_at < LEVEL_EVERY_S
+        ):
+            return
+        self.listen, self.listen_level, self._level_at = state, level, now
+        self._publish({"type": "listen", "state": state, "level": level})
+
+    def _show_heard(self, text: str) -> None:
+        words = " ".join(text.split())
+        if not words:
+            return
+        self.heard_text = words
+        self._publish({"type": "heard", "text": words})
 
     def listening(self) -> tuple[tuple[object, ...], Expectation | None]:
         """What a spoken reply would answer now: (a key that changes with it, what to listen for).
@@ -509,6 +570,8 @@ class KioskController:
             "lang": self.content.locale,
             "still_there": self.still_there,
             "speaking": self.speaking,  # as of this snapshot; not published when it changes
+            "listen": {"state": self.listen, "level": self.listen_level} if self.hears else None,
+            "heard": self.heard_text,
             "captions": {"turn": self.turn, "lines": list(self.captions)},
             "settings": self.settings.as_dict(),
             "text": {
@@ -530,18 +593,57 @@ class KioskController:
                 "text": self.prompt if confirming else question.text,
                 "type": "yes_no" if confirming else question.type.value,
                 "confirming": confirming,
+                "unit": question.unit if question.type is AnswerType.NUMBER and not confirming else None,
+                "progress": self._progress_view(),
             }
         elif self.state == RESULT and self.dialogue.result is not None:
-            level = self.dialogue.result.level
+            result = self.dialogue.result
             view["result"] = {
-                "level": level,
-                "title": messages.level_names[level],
-                "advice": messages.levels[level],
+                **result_view(self.content, result, self.dialogue.answers, self.dialogue.approximate),
                 "lines": list(self.result_lines),
                 "emergency": self.emergency is not None,
                 "wait": self.text["emergency_wait"] if self.emergency is not None else None,
+                "slip": self._slip(),
+                "printer": bool(self.config.print_command),
             }
         return view
+
+    def _progress_view(self) -> dict[str, int]:
+        """Question N, and about how many follow it (never fewer than the safety questions still open)."""
+        answers = self.dialogue.answers
+        key = tuple(answers.items())
+        if self._progress is None or self._progress[0] != key:
+            self._progress = (key, remaining(self.content, answers))
+        left = self._progress[1]
+        return {"n": len(answers) + 1, "left": max(0, left - 1)}  # remaining() counts the one asked now
+
+    def _slip(self) -> dict[str, Any] | None:
+        """The hand-off slip of the result shown: level, answers in plain words, time, kiosk; no identifier."""
+        result = self.dialogue.result
+        if self.state != RESULT or result is None:
+            return None
+        at = (self.result_wall or self.wall()).astimezone()
+        return slip(self.content, result.level, self.dialogue.answers, self.dialogue.approximate, self.config.name, at)
+
+    def slip_text(self) -> str | None:
+        """The slip as plain text, for a receipt printer (``print_command``); None off the result screen."""
+        with self._lock:
+            data = self._slip()
+            if data is None:
+                return None
+            t = self.text
+            lines = [
+                t["slip_title"],
+                f"{t['slip_kiosk']}: {data['kiosk']}",
+                f"{t['slip_time']}: {data['time']}",
+                f"{t['slip_level']}: {data['level']}. {data['now']}",
+                "",
+                t["slip_answers"] + ":",
+                *(f"- {row['question']} {row['answer']}" for row in data["answers"]),
+                "",
+                data["disclaimer"],
+            ]
+            return "\n".join(lines) + "\n"
 
     def _buttons(self) -> list[dict[str, str]]:
         labels = self.text.labels
@@ -550,6 +652,7 @@ class KioskController:
             return [{"kind": "start", "value": "start", "label": self.text["start"], "key": KEYS["start"]}]
         if self.state == RESULT:
             buttons = [{"kind": "command", "value": "repeat", "label": labels["repeat"], "key": KEYS["repeat"]}]
+            buttons.append({"kind": "print", "value": "print", "label": labels["print"], "key": KEYS["print"]})
             if self.emergency is None:
                 buttons.append({"kind": "command", "value": "stop", "label": labels["finish"], "key": KEYS["finish"]})
             return buttons
@@ -562,6 +665,11 @@ class KioskController:
             buttons += [{"kind": "digit", "value": d, "label": d, "key": k} for d, k in DIGIT_KEYS.items()]
             buttons.append({"kind": "delete", "value": "delete", "label": labels["delete"], "key": KEYS["delete"]})
             buttons.append({"kind": "ok", "value": "ok", "label": labels["ok"], "key": KEYS["ok"]})
+            if question.unit == "days":  # a duration: say it in days, weeks, months or years (kept as days)
+                buttons += [
+                    {"kind": "unit", "value": str(days), "label": labels[unit], "key": UNIT_KEYS[unit], "unit": unit}
+                    for unit, days in UNIT_DAYS.items()
+                ]
         choices = ("yes", "no") if self.dialogue.confirming else CHOICES[answer_type]
         for value in choices:
             label = words.get(value, value)
@@ -642,6 +750,7 @@ class KioskController:
                 self._store()
             self.result_lines = tuple(says)
             self.result_at = self.clock()
+            self.result_wall = self.wall()
         elif self.dialogue.current is not None:
             self.state = QUESTION
             if says and self.dialogue.asking_yes_no:
@@ -660,6 +769,7 @@ class KioskController:
                 self._publish({"type": "caption", "turn": self.turn, "text": text})
             return
         self.speaking = True
+        self._listen_state(SPEAKING, 0.0)
         self.speech.speak(self.turn, list(texts))
 
     def _caption(self, text: str) -> None:
@@ -715,6 +825,8 @@ class KioskController:
         self.state = IDLE
         self.captions = []
         self.result_lines = ()
+        self.result_wall = None
+        self.heard_text = None
         self.prompt = ""
         self.still_there = False
         self.speaking = False

@@ -31,6 +31,22 @@ FIELDS = (
     "error_title",
     "number_entered",
     "scan_prefix",
+    "listen_speaking",
+    "listen_listening",
+    "listen_hearing",
+    "listen_thinking",
+    "heard",
+    "progress",
+    "progress_left",
+    "progress_last",
+    "unit_years",
+    "slip_title",
+    "slip_level",
+    "slip_time",
+    "slip_kiosk",
+    "slip_answers",
+    "slip_question",
+    "slip_answer",
 )
 LABELS = (
     "repeat",
@@ -48,8 +64,16 @@ LABELS = (
     "quieter",
     "louder",
     "pause",
+    "print",
+    "days",
+    "weeks",
+    "months",
+    "years",
 )
-REGIONS = ("answers", "commands", "settings", "captions")
+REGIONS = ("answers", "commands", "settings", "captions", "listening", "units")
+# A duration answer's unit buttons: how many days each is (the record keeps days; age keeps years).
+UNIT_DAYS: dict[str, int] = {"days": 1, "weeks": 7, "months": 30, "years": 365}
+UNIT_KEYS: dict[str, str] = {"days": "e", "weeks": "w", "months": "m", "years": "y"}
 
 # One key per button (KeyboardEvent.key).  Answers and commands share a
 # screen, so no two of them may have the same key; Space and Enter belong to
@@ -82,6 +106,7 @@ KEYS: dict[str, str] = {
     "quieter": "[",
     "louder": "]",
     "pause": "p",
+    "print": "k",
 }
 SETTINGS_BUTTONS = ("contrast", "text_larger", "text_smaller", "slower", "faster", "quieter", "louder", "pause")
 

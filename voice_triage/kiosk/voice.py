@@ -35,15 +35,16 @@ from ..core.content import static_texts
 from ..core.locale import Locale
 from ..speech.asr import PhraseRecognizer, Recognizer
 from ..speech.listening import Listener
-from ..speech.speech_in import ListenSettings, Microphone, MicrophoneError
+from ..speech.speech_in import ListenSettings, Microphone, MicrophoneError, frame_db
 from ..speech.speech_out import LoudspeakerLost, SpeechOutputError
 from .config import KioskConfig
-from .controller import KioskController
+from .controller import HEARING, LISTENING, THINKING, KioskController
 from .text import KioskText
 
 log = logging.getLogger(__name__)
 
 MIC_RETRY_S = 2.0
+LEVEL_RANGE_DB = 30.0  # the live level: 0 at the room's background, 1 this far above it
 
 
 class SpeakerLike(Protocol):
@@ -263,7 +264,10 @@ class KioskListener:
         def read(timeout: float) -> tuple[float, bytes] | None:
             if self._closed.is_set() or self.controller.listening()[0] != key:
                 raise _Changed
-            return self.microphone.read(timeout)
+            item = self.microphone.read(timeout)
+            if item is not None:
+                self._indicate(*item)
+            return item
 
         if expect is None:  # idle: only the start phrases
             start = self.start_recognizer
@@ -272,6 +276,7 @@ class KioskListener:
             except _Changed:
                 start.finish()  # throw away what was fed so far
                 return
+            self.controller.listen_state(THINKING)
             text = start.finish()
             if text:
                 self.controller.heard(text, key=key)  # dropped if the screen moved on meanwhile
@@ -280,7 +285,18 @@ class KioskListener:
             heard = self.listener.hear(expect, read, self.quiet_after)
         except _Changed:
             return
+        self.controller.listen_state(THINKING)
         self.controller.hear_event(heard.event, key=key)  # dropped if answered by touch meanwhile
+        self.controller.listen_state(LISTENING)  # unless the kiosk now speaks (the controller knows)
+
+    def _indicate(self, at: float, frame: bytes) -> None:
+        """The indicator: speech in the microphone (how loud above the room), or just listening."""
+        if at < self.quiet_after():
+            return  # the kiosk's own voice: the controller shows it speaking
+        endpointer = self.listener.endpointer
+        above = frame_db(frame) - endpointer.background.level_db
+        hearing = above >= endpointer.settings.above_background_db
+        self.controller.listen_state(HEARING if hearing else LISTENING, above / LEVEL_RANGE_DB if hearing else 0.0)
 
     def _microphone_lost(self, sentence: str) -> None:
         print(f"{sentence} Retrying; the screen and touch still work.", file=self.err, flush=True)

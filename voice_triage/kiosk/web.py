@@ -9,8 +9,9 @@ Starlette routes over one :class:`~voice_triage.kiosk.KioskController`:
 * ``GET /api/state``: the current screen as JSON, with its ``step``;
 * ``POST /api/input``: one JSON object with exactly one of ``{"start": true}``,
   ``{"answer": V}``, ``{"command": NAME}``, ``{"setting": NAME}``,
-  ``{"scan": KEY}``, ``{"interrupt": true}``, and ``"step": N``, the step of
-  the screen it answers (required with ``answer`` and ``command``).  200
+  ``{"scan": KEY}``, ``{"interrupt": true}``, ``{"print": true}`` (the result's
+  slip to the ``print_command``), and ``"step": N``, the step of
+  the screen it answers (required with ``answer``, ``command`` and ``print``).  200
   ``{"ok": true}`` when it was taken; 409 with the current screen
   (``{"error", "state"}``) when the screen has moved on since that step (a
   double tap, taps queued while the kiosk was busy) or the input means nothing
@@ -323,8 +324,8 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-INPUT_KEYS = ("start", "answer", "command", "setting", "scan", "interrupt")
-NEEDS_STEP = ("answer", "command")  # they answer what is on screen: they must say which screen
+INPUT_KEYS = ("start", "answer", "command", "setting", "scan", "interrupt", "print")
+NEEDS_STEP = ("answer", "command", "print")  # they answer what is on screen: they must say which screen
 
 
 def apply_input(controller: KioskController, data: dict[str, Any]) -> bool | None:
@@ -348,10 +349,10 @@ def apply_input(controller: KioskController, data: dict[str, Any]) -> bool | Non
 
 
 def _input_action(controller: KioskController, key: str, value: Any) -> Callable[[], bool]:
-    if key in ("start", "interrupt"):
+    if key in ("start", "interrupt", "print"):
         if value is not True:
             raise BadRequest(400, f"{key!r} must be true.")
-        return controller.start if key == "start" else controller.interrupt
+        return {"start": controller.start, "interrupt": controller.interrupt, "print": controller.print_slip}[key]
     if key == "answer":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise BadRequest(400, "'answer' must be text or a number.")
@@ -392,10 +393,18 @@ def kiosk_page(lang: str, title: str, regions: dict[str, str]) -> str:
 <main id="main">
 <div id="screen"><h1 id="loading">{e(title)}</h1></div>
 </main>
+<section id="listening" aria-label="{e(regions.get("listening", "Listening"))}" hidden>
+<div id="indicator" data-state="listening"><span class="mic" aria-hidden="true"></span>
+<span id="indicator-label"></span>
+<span id="level" aria-hidden="true"><span id="level-bar"></span></span></div>
+<p id="listen-live" class="visually-hidden" aria-live="polite"></p>
+<p id="heard" aria-live="polite"></p>
+</section>
 <section id="captions" aria-label="{e(regions.get("captions", "Captions"))}">
 <p id="caption" aria-live="polite"></p>
 <p id="scan-caption" aria-live="polite"></p>
 </section>
+<div id="slip"></div>
 <section id="settings" aria-label="{e(regions.get("settings", "Settings"))}"></section>
 </body>
 </html>

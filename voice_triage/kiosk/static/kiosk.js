@@ -12,6 +12,13 @@
   const captionEl = document.getElementById("caption");
   const scanCaptionEl = document.getElementById("scan-caption");
   const settingsEl = document.getElementById("settings");
+  const listeningEl = document.getElementById("listening");
+  const indicatorEl = document.getElementById("indicator");
+  const indicatorLabelEl = document.getElementById("indicator-label");
+  const levelEl = document.getElementById("level-bar");
+  const listenLiveEl = document.getElementById("listen-live");
+  const heardEl = document.getElementById("heard");
+  const slipEl = document.getElementById("slip");
 
   let state = null;
   let screenKey = "";
@@ -19,7 +26,14 @@
   let captionTurn = -1;
   let scanIndex = -1;
   let numberEntry = "";
+  let numberUnit = null;  // the unit button pressed for a duration: {days, label}
+  let listenState = null;
+  let announced = null;
+  let announceTimer = null;
+  let heardText = null;
   const MAX_DIGITS = 6;
+  const ANNOUNCE_AFTER_MS = 900;  // a listening state is announced only once it has lasted this long
+  const ICONS = { emergency: "!", urgent: "!", routine: "\u2713", self_care: "\u2302" };
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -71,7 +85,10 @@
       else if (spec.kind === "delete") b = button(spec, { id: "number-delete", "data-action": "delete" });
       else if (spec.kind === "ok") b = button(spec, { id: "number-ok", "data-action": "ok" });
       else if (spec.kind === "command") b = button(spec, { "data-command": spec.value, class: "command" });
-      else continue;
+      else if (spec.kind === "print") b = button(spec, { id: "print", "data-action": "print", class: "command" });
+      else if (spec.kind === "unit") {
+        b = button(spec, { "data-unit": spec.unit, "data-days": spec.value, class: "unit", "aria-pressed": "false" });
+      } else continue;
       group(spec.kind).append(b);
     }
   }
@@ -83,7 +100,12 @@
     const regions = view.regions || {};
     const answers = el("div", { id: "answers", role: "group", "aria-label": regions.answers || "Answers" });
     const commands = el("div", { id: "commands", role: "group", "aria-label": regions.commands || "Commands" });
-    const group = function (kind) { return kind === "command" ? commands : answers; };
+    const units = el("div", { id: "units", role: "group", "aria-label": regions.units || "Unit" });
+    const group = function (kind) {
+      if (kind === "command" || kind === "print") return commands;
+      return kind === "unit" ? units : answers;
+    };
+    numberUnit = null;
 
     if (view.screen === "idle") {
       screenEl.append(el("h1", { id: "title" }, view.text.title));
@@ -102,30 +124,158 @@
       return;
     }
     if (view.screen === "question" && view.question) {
-      screenEl.append(el("h1", { id: "question", "data-question-id": view.question.id }, view.question.text));
+      const q = view.question;
+      if (q.progress) screenEl.append(el("p", { id: "progress" }, progressText(view.text, q.progress)));
+      screenEl.append(el("h1", { id: "question", "data-question-id": q.id }, q.text));
       if (view.still_there) screenEl.append(el("p", { id: "still-there", role: "status" }, view.text.still_there));
-      if (view.question.type === "number") {
+      if (q.type === "number") {
         const entry = el("p", { id: "number-entry" });
         entry.append(el("span", { id: "number-label" }, view.text.number_entered + ": "));
         entry.append(el("output", { id: "number-value", "aria-labelledby": "number-label", "aria-live": "polite" }, ""));
+        entry.append(el("span", { id: "number-unit" }, q.unit === "years" ? " " + view.text.unit_years : ""));
         screenEl.append(entry);
       }
       renderButtons(view, group);
+      if (units.childElementCount) {
+        screenEl.append(units);
+        const first = units.querySelector("button");
+        if (first) selectUnit(first);
+      }
       screenEl.append(answers, commands);
       return;
     }
     if (view.screen === "result" && view.result) {
-      const r = view.result;
-      const section = el("section", { id: "result", "data-level": r.level, "aria-labelledby": "result-title" });
-      if (r.emergency) section.classList.add("emergency");
-      section.append(el("h1", { id: "result-title" }, r.title));
-      if (r.wait) section.append(el("p", { id: "emergency-wait", class: "wait" }, r.wait));
-      for (const line of r.lines) section.append(el("p", {}, line));
-      screenEl.append(section);
+      screenEl.append(renderResult(view.result));
       renderButtons(view, group);
       screenEl.append(commands);
     }
   }
+
+  function progressText(text, progress) {
+    const n = text.progress.replace("{n}", String(progress.n));
+    const rest = progress.left > 0 ? text.progress_left.replace("{left}", String(progress.left)) : text.progress_last;
+    return n + ": " + rest;
+  }
+
+  // The result as NHS 111 online shows one: a coloured banner with an icon and what to do now,
+  // the possible causes as a short list, the warning signs in a box of their own, the disclaimer.
+  function renderResult(r) {
+    const section = el("section", { id: "result", "data-level": r.level, "aria-labelledby": "result-title" });
+    if (r.emergency) section.classList.add("emergency");
+    const banner = el("div", { id: "level-banner", class: "banner level-" + r.level });
+    banner.append(el("span", { class: "icon", "aria-hidden": "true" }, ICONS[r.level] || "i"));
+    const words = el("div", { class: "banner-text" });
+    words.append(el("h1", { id: "result-title" }, r.title));
+    words.append(el("p", { id: "result-now" }, r.now));
+    banner.append(words);
+    section.append(banner);
+    if (r.wait) section.append(el("p", { id: "emergency-wait", class: "wait" }, r.wait));
+    if (r.causes.length) {
+      const causes = el("section", { id: "causes", "aria-labelledby": "causes-title" });
+      causes.append(el("h2", { id: "causes-title" }, r.causes_title));
+      const list = el("ul", {});
+      for (const c of r.causes) {
+        const item = el("li", { class: "cause" });
+        item.append(el("strong", { class: "cause-name" }, c.name));
+        item.append(el("span", { class: "cause-explain" }, c.explain));
+        if (c.because) item.append(el("span", { class: "because" }, c.because));
+        list.append(item);
+      }
+      causes.append(list);
+      section.append(causes);
+    }
+    if (r.self_care.length) {
+      const care = el("section", { id: "self-care", "aria-labelledby": "self-care-title" });
+      care.append(el("h2", { id: "self-care-title" }, r.self_care_title));
+      const list = el("ul", {});
+      for (const tip of r.self_care) list.append(el("li", {}, tip));
+      care.append(list);
+      section.append(care);
+    }
+    if (r.warnings.length) {
+      const warn = el("section", { id: "warnings", "aria-labelledby": "warnings-title" });
+      warn.append(el("h2", { id: "warnings-title" }, r.warnings_title));
+      const list = el("ul", {});
+      for (const w of r.warnings) list.append(el("li", {}, w));
+      warn.append(list);
+      section.append(warn);
+    }
+    section.append(el("p", { id: "disclaimer" }, r.disclaimer));
+    return section;
+  }
+
+  // The hand-off slip: printed (print stylesheet, or the kiosk's receipt printer), never shown on
+  // screen; the level, the answers in plain words, the time and the kiosk; no name, no identifier.
+  function renderSlip(view) {
+    const s = view.result && view.result.slip;
+    slipEl.replaceChildren();
+    if (!s) return;
+    const t = view.text;
+    slipEl.append(el("h2", { id: "slip-title" }, t.slip_title));
+    slipEl.append(el("p", { class: "slip-kiosk" }, t.slip_kiosk + ": " + s.kiosk));
+    slipEl.append(el("p", { class: "slip-time" }, t.slip_time + ": " + s.time));
+    slipEl.append(el("p", { class: "slip-level" }, t.slip_level + ": " + s.level + ". " + s.now));
+    slipEl.append(el("h3", {}, t.slip_answers));
+    const table = el("table", {});
+    const head = el("tr", {});
+    head.append(el("th", { scope: "col" }, t.slip_question), el("th", { scope: "col" }, t.slip_answer));
+    const thead = el("thead", {});
+    thead.append(head);
+    table.append(thead);
+    const body = el("tbody", {});
+    for (const row of s.answers) {
+      const tr = el("tr", {});
+      tr.append(el("td", {}, row.question), el("td", {}, row.answer));
+      body.append(tr);
+    }
+    table.append(body);
+    slipEl.append(table);
+    slipEl.append(el("p", { class: "slip-disclaimer" }, s.disclaimer));
+  }
+
+  function selectUnit(b) {
+    for (const other of document.querySelectorAll("#units button")) other.setAttribute("aria-pressed", "false");
+    b.setAttribute("aria-pressed", "true");
+    const label = b.querySelector(".label");
+    numberUnit = { days: Number(b.dataset.days), label: label ? label.textContent : "" };
+    const shown = document.getElementById("number-unit");
+    if (shown) shown.textContent = " " + numberUnit.label;
+  }
+
+  // ---------------------------------------------------------------- listening
+
+  function renderListening(listen) {
+    if (!listen) {
+      listeningEl.hidden = true;
+      listenState = null;
+      return;
+    }
+    listeningEl.hidden = false;
+    const t = state && state.text ? state.text : {};
+    if (listen.state !== listenState) {
+      listenState = listen.state;
+      indicatorEl.setAttribute("data-state", listen.state);
+      indicatorLabelEl.textContent = t["listen_" + listen.state] || listen.state;
+      // announced only once it lasts (speaking, listening, hearing, thinking can follow each
+      // other within a second): never more than one announcement per settled state
+      clearTimeout(announceTimer);
+      announceTimer = setTimeout(function () {
+        if (listenState !== announced) {
+          announced = listenState;
+          listenLiveEl.textContent = indicatorLabelEl.textContent;
+        }
+      }, ANNOUNCE_AFTER_MS);
+    }
+    const level = listen.state === "hearing" ? Math.max(0.08, Math.min(1, Number(listen.level) || 0)) : 0;
+    levelEl.style.transform = "scaleX(" + level.toFixed(2) + ")";
+  }
+
+  function renderHeard(text) {
+    if (text === heardText) return;
+    heardText = text;
+    heardEl.textContent = text ? ((state && state.text ? state.text.heard : "I heard") + ": " + text) : "";
+  }
+
 
   function renderSettings(view) {
     const key = JSON.stringify(view.settings_buttons);
@@ -145,14 +295,22 @@
     if (contrast) contrast.setAttribute("aria-pressed", settings.contrast ? "true" : "false");
   }
 
+  // On the result screen the caption is the one sentence being said (the screen shows the rest).
+  function onlyLatest() {
+    return Boolean(state && state.screen === "result");
+  }
+
   function renderCaptions(captions) {
-    if (captions.turn === captionTurn && captionEl.childElementCount === captions.lines.length) return;
+    const lines = onlyLatest() ? captions.lines.slice(-1) : captions.lines;
+    if (captions.turn === captionTurn && captionEl.childElementCount === lines.length
+        && (!onlyLatest() || captionEl.textContent === lines.join(""))) return;
     captionTurn = captions.turn;
     captionEl.replaceChildren();
-    for (const line of captions.lines) addCaption(line);
+    for (const line of lines) addCaption(line);
   }
 
   function addCaption(text) {
+    if (onlyLatest()) captionEl.replaceChildren();
     if (captionEl.childElementCount) captionEl.append(document.createTextNode(" "));
     captionEl.append(el("span", { class: "sentence" }, text));
   }
@@ -165,10 +323,13 @@
     if (key !== screenKey) {
       screenKey = key;
       renderScreen(view);
+      renderSlip(view);
       scanCaptionEl.textContent = "";
     }
     applySettings(view.settings);
     renderCaptions(view.captions);
+    renderListening(view.listen);
+    renderHeard(view.heard);
   }
 
   function onCaption(event) {
@@ -201,12 +362,22 @@
       updateNumber();
       return post({ interrupt: true });
     }
+    if (b.dataset.unit !== undefined) {
+      selectUnit(b);
+      return post({ interrupt: true });
+    }
     if (b.dataset.action === "ok") {
       if (!numberEntry) return post({ interrupt: true });
-      const value = numberEntry;
+      // a duration in weeks, months or years is answered in days (what the record keeps)
+      const value = numberUnit ? String(Number(numberEntry) * numberUnit.days) : numberEntry;
       numberEntry = "";
       updateNumber();
       return post({ answer: value });
+    }
+    if (b.dataset.action === "print") {
+      if (state && state.result && state.result.printer) return post({ print: true });
+      window.print();  // the print stylesheet prints the slip alone
+      return null;
     }
     return null;
   }
@@ -289,6 +460,8 @@
       try { event = JSON.parse(message.data); } catch (e) { return; }
       if (event.type === "state") onState(event.state);
       else if (event.type === "caption") onCaption(event);
+      else if (event.type === "listen") { if (state) renderListening(event); }
+      else if (event.type === "heard") renderHeard(event.text);
     };
   }
 
