@@ -368,8 +368,9 @@ class KioskPage:
 
 def assert_result(kp: KioskPage, state: Mapping[str, Any], expected: str) -> None:
     assert state["level"] == expected, f"level on screen {state['level']!r}, expected {expected!r}\n{kp.kiosk.log()}"
-    advice = kp.locale.content.messages.levels[expected]
-    assert _norm(advice) in _norm(state["resultText"]), f"the result does not show the {expected} advice: {state}"
+    messages = kp.locale.content.messages
+    for what, words in (("name", messages.level_names[expected]), ("advice", messages.level_now[expected])):
+        assert _norm(words) in _norm(state["resultText"]), f"the result does not show the {expected} {what}: {state}"
 
 
 def axe_violations(page: Any) -> list[str]:
@@ -640,3 +641,177 @@ def test_staff_page_accessibility(kiosk: KioskProcess, context: Any, locale: Loc
     if found:
         problems["sessions with an emergency"] = found
     assert not problems, json.dumps(problems, indent=2)
+
+
+# What the result screen shows, block by block, and the caption box under it.
+RESULT_JS = """
+() => {
+  const text = el => el ? el.textContent.replace(/\\s+/g, ' ').trim() : null;
+  const shown = el => el && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const banner = document.querySelector('#level-banner');
+  const blocks = Array.from(document.querySelectorAll('body h1, body h2, body h3, body p, body li, body td, body th'))
+    .filter(shown).map(text).filter(t => t);
+  return {
+    banner: shown(banner) ? {cls: banner.className, bg: getComputedStyle(banner).backgroundColor,
+                             icon: text(banner.querySelector('.icon')), title: text(banner.querySelector('h1')),
+                             now: text(banner.querySelector('#result-now'))} : null,
+    causes: Array.from(document.querySelectorAll('#causes li')).filter(shown).map(li => ({
+      name: text(li.querySelector('.cause-name')), explain: text(li.querySelector('.cause-explain')),
+      because: text(li.querySelector('.because'))})),
+    warnings: shown(document.querySelector('#warnings'))
+      ? Array.from(document.querySelectorAll('#warnings li')).map(text) : null,
+    warningsBorder: shown(document.querySelector('#warnings'))
+      ? getComputedStyle(document.querySelector('#warnings')).borderLeftWidth : null,
+    disclaimer: shown(document.querySelector('#disclaimer')) ? text(document.querySelector('#disclaimer')) : null,
+    captionSentences: document.querySelectorAll('#caption .sentence').length,
+    caption: text(document.querySelector('#caption')),
+    blocks,
+  };
+}
+"""
+
+# The slip as printed: every visible line of the print view, and everything else the print view shows.
+PRINT_JS = """
+() => {
+  const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const slip = document.querySelector('#slip');
+  const lines = Array.from(slip.querySelectorAll('h2, h3, p, tr')).filter(shown)
+    .map(el => Array.from(el.children.length && el.tagName === 'TR' ? el.children : [el])
+      .map(c => c.textContent.replace(/\\s+/g, ' ').trim()).join(' | '));
+  const others = Array.from(document.body.children).filter(el => el !== slip && shown(el)).map(el => el.id);
+  const attrs = Array.from(slip.querySelectorAll('*')).flatMap(el => Array.from(el.attributes).map(a => a.name))
+    .filter(name => !['id', 'class', 'scope'].includes(name));
+  return {lines, others, attrs, text: slip.innerText.trim(), visible: shown(slip)};
+}
+"""
+
+
+def _staff_sessions(kiosk: KioskProcess, count: int = 1) -> list[dict[str, Any]]:
+    request = urllib.request.Request(
+        kiosk.url + "/api/staff/sessions", headers={"Authorization": "Bearer " + kiosk.token}
+    )
+    deadline = time.monotonic() + 15
+    while True:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            sessions: list[dict[str, Any]] = json.loads(response.read())["sessions"]
+        if len(sessions) >= count or time.monotonic() > deadline:
+            return sessions
+        time.sleep(0.1)
+
+
+def test_progress_duration_units_result_screen_and_slip(
+    kiosk: KioskProcess, context: Any, locale: Locale, vignettes: dict[str, Vignette]
+) -> None:
+    """One session by touch: "Question N, about M more" (never fewer than the safety questions open),
+    a duration entered as 3 weeks (21 days in the record), the result screen's parts with no text
+    twice, and the printed slip: the level, the answers, the time and the kiosk, nothing else; empty
+    once wiped."""
+    from voice_triage.core.choice import candidates
+    from voice_triage.core.relevance import matters_for_level
+
+    content = locale.content
+    kp = KioskPage(context.new_page(), kiosk, locale, "click")
+    facts = dict(vignettes["p010"].facts)  # routine; asks how long it has gone on
+    answers: dict[str, Value] = {}
+    seen_progress: list[tuple[int, int, int]] = []
+    durations: list[str] = []
+
+    def on_question(question: Question) -> None:
+        shown = kp.page.locator("#progress").inner_text()
+        match = re.search(r"Question (\d+): (?:about (\d+) more to go|this may be the last one)", shown)
+        assert match, f"no progress line on {question.id}: {shown!r}"
+        n, left = int(match.group(1)), int(match.group(2) or 0)
+        assert n == len(answers) + 1, f"{question.id} is question {len(answers) + 1}, shown as {n}"
+        # the safety questions that can still change the level, other than this one
+        safety = [
+            q.id
+            for q in candidates(content, answers)
+            if q.safety and q.id != question.id and matters_for_level(content, answers, q.id)
+        ]
+        assert left >= len(safety), f"{question.id}: {left} more promised, {len(safety)} safety questions open"
+        seen_progress.append((n, left, len(safety)))
+        if question.id == "duration_days":
+            units = kp.page.locator("#units button")
+            labels = [units.nth(i).locator(".label").inner_text() for i in range(units.count())]
+            assert labels == ["Days", "Weeks", "Months", "Years"], labels
+            assert kp.page.locator('#units [data-unit="days"]').get_attribute("aria-pressed") == "true"
+            kp.page.locator('[data-digit="3"]').click()
+            kp.page.keyboard.press("w")  # the Weeks key
+            kp.page.wait_for_function(
+                "() => document.querySelector('[data-unit=weeks]').getAttribute('aria-pressed') === 'true'"
+            )
+            assert _norm(kp.page.locator("#number-entry").inner_text()) == "your number: 3 weeks"
+            durations.append("3 weeks")
+            facts[question.id] = 21  # what the kiosk must keep; the answer below presses OK only
+        elif question.type is AnswerType.NUMBER:
+            assert kp.page.locator("#units button").count() == 0, f"{question.id} (age) keeps years"
+        answers[question.id] = facts.get(question.id, UNKNOWN)
+
+    def answer(question: Question, value: Value) -> None:
+        if question.id == "duration_days":
+            kp.activate("#number-ok")
+        else:
+            KioskPage.answer(kp, question, value)
+
+    kp.answer = answer  # type: ignore[method-assign]
+    state = kp.run(facts, on_question)
+    assert durations == ["3 weeks"], "the session never asked how long"
+    assert seen_progress and seen_progress[0][0] == 1
+    level = state["level"]
+    assert level
+    [record] = _staff_sessions(kiosk)
+    words = {a["question"]: a["answer"] for a in record["answers"]}
+    assert words[content.question("duration_days").text] == "21 days", record["answers"]
+
+    # the result: banner (colour, icon, name, one sentence), causes, warnings, disclaimer
+    messages = content.messages
+    shown = kp.page.evaluate(RESULT_JS)
+    banner = shown["banner"]
+    assert banner and f"level-{level}" in banner["cls"], shown
+    assert banner["bg"] not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)"), banner
+    assert banner["icon"], banner
+    assert banner["title"] == messages.level_names[level] and banner["now"] == messages.level_now[level]
+    assert 1 <= len(shown["causes"]) <= 3, shown["causes"]
+    names = {c.name: c.explain for c in content.causes}
+    for cause in shown["causes"]:
+        assert names.get(cause["name"]) == cause["explain"], cause
+    assert any(c["because"] and c["because"].startswith("Because you said") for c in shown["causes"]), shown
+    assert shown["warnings"] == list(messages.precautions), shown["warnings"]
+    assert float(shown["warningsBorder"].removesuffix("px")) >= 8, "the warnings box stands out"
+    assert shown["disclaimer"] == messages.say("disclaimer")
+    # nothing on screen twice: the caption box holds only the sentence being said
+    assert shown["captionSentences"] <= 1, shown["caption"]
+    repeated = sorted({b for b in shown["blocks"] if shown["blocks"].count(b) > 1})
+    assert not repeated, f"shown twice: {repeated}"
+    assert not any(_norm(b) in _norm(shown["caption"] or "") for b in shown["blocks"] if b != shown["caption"]), shown
+
+    # the print view: the slip only, and only what a slip may carry
+    kp.page.emulate_media(media="print")
+    printed = kp.page.evaluate(PRINT_JS)
+    assert printed["visible"] and printed["others"] == [], printed
+    stamp = re.fullmatch(r"Time: (\d{4}-\d\d-\d\d \d\d:\d\d)", printed["lines"][2] if len(printed["lines"]) > 2 else "")
+    assert stamp, printed["lines"]
+    finished = datetime.fromisoformat(record["finished_at"]).astimezone()
+    slip_time = datetime.strptime(stamp.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=finished.tzinfo)
+    assert abs(slip_time - finished.replace(second=0, microsecond=0)) <= timedelta(minutes=1)
+    expected = [
+        "Hand-off slip",
+        f"Kiosk: {KIOSK_NAME}",
+        printed["lines"][2],
+        f"Advice: {messages.level_names[level]}. {messages.level_now[level]}",
+        "Your answers",
+        "Question | Answer",
+        *(f"{a['question']} | {a['answer']}" for a in record["answers"]),
+        messages.say("disclaimer"),
+    ]
+    assert printed["lines"] == expected, "the slip holds something else (an identifier?)"
+    assert printed["attrs"] == [], f"attributes on the slip: {printed['attrs']}"
+    kp.page.emulate_media(media="screen")
+
+    # wiped with the session: nothing left to print
+    kp.activate('#commands [data-command="stop"]')
+    kp.page.locator("#start").wait_for(state="visible")
+    kp.page.emulate_media(media="print")
+    printed = kp.page.evaluate(PRINT_JS)
+    assert printed["text"] == "" and printed["lines"] == [], printed
+    kp.page.emulate_media(media="screen")
