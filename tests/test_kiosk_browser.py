@@ -550,7 +550,12 @@ def test_kiosk_page_accessibility(kiosk: KioskProcess, context: Any, locale: Loc
     audit("idle")
     audited: set[AnswerType] = set()
 
+    units_audited: list[str] = []
+
     def on_question(question: Question) -> None:
+        if not units_audited and kp.page.locator("#units button").count():
+            units_audited.append(question.id)  # the duration keypad with its unit buttons
+            audit(f"question {question.id} (number with units)")
         if question.type in audited:
             return
         audited.add(question.type)
@@ -574,6 +579,7 @@ def test_kiosk_page_accessibility(kiosk: KioskProcess, context: Any, locale: Loc
     audit(f"result ({state['level']}), high contrast, large text")
     kinds = {AnswerType.YES_NO, AnswerType.SCALE_0_10, AnswerType.NUMBER}
     assert kinds <= audited, f"the session did not show every kind of question: {audited}"
+    assert units_audited, "the session never showed the duration units"
     assert not problems, json.dumps(problems, indent=2)
 
     # the next person starts with the default contrast and text size (Section 508, 402.3.2)
@@ -633,6 +639,15 @@ def test_staff_page_accessibility(kiosk: KioskProcess, context: Any, locale: Loc
 
     kp = KioskPage(context.new_page(), kiosk, locale, "click")
     kp.run({"stroke_signs": "yes"})
+    # the kiosk's emergency result (banner, warning signs), in high contrast at the largest text
+    kp.page.locator('[data-setting="contrast"]').click()
+    kp.page.wait_for_function("() => document.body.classList.contains('high-contrast')")
+    for size in range(1, TEXT_SIZES):
+        kp.page.locator('[data-setting="text_larger"]').click()
+        kp.page.wait_for_function(f"() => document.documentElement.dataset.textSize === '{size}'")
+    found = [*axe_violations(kp.page), *small_targets(kp.page)]
+    if found:
+        problems["kiosk emergency result, high contrast, largest text"] = found
     # the staff page polls; when the session count changes it reloads with the new record
     staff.locator('#sessions[data-count="1"]').wait_for(state="attached")
     staff.wait_for_load_state("load")
@@ -784,6 +799,9 @@ def test_progress_duration_units_result_screen_and_slip(
     repeated = sorted({b for b in shown["blocks"] if shown["blocks"].count(b) > 1})
     assert not repeated, f"shown twice: {repeated}"
     assert not any(_norm(b) in _norm(shown["caption"] or "") for b in shown["blocks"] if b != shown["caption"]), shown
+
+    violations = axe_violations(kp.page)
+    assert not violations, violations
 
     # the print view: the slip only, and only what a slip may carry
     kp.page.emulate_media(media="print")

@@ -310,3 +310,83 @@ def test_sentences_that_quote_an_answer_are_not_kept_after_they_are_said() -> No
     assert not synth.cached("I heard: 42 days. Is that right?"), "and then forgotten"
     speaker.say(known)
     assert synth.cached(known)
+
+
+OBSERVE_JS = """
+() => {
+  window.__states = [];
+  window.__heard = [];
+  const indicator = document.querySelector('#indicator');
+  const heard = document.querySelector('#heard');
+  const note = () => {
+    const s = indicator.dataset.state;
+    if (!document.querySelector('#listening').hidden && window.__states[window.__states.length - 1] !== s) {
+      window.__states.push(s);
+    }
+  };
+  new MutationObserver(note).observe(indicator, {attributes: true, attributeFilter: ['data-state']});
+  new MutationObserver(note).observe(document.querySelector('#listening'), {attributes: true});
+  new MutationObserver(() => { if (heard.textContent) window.__heard.push(heard.textContent); })
+    .observe(heard, {childList: true, characterData: true, subtree: true});
+  note();
+}
+"""
+
+
+@pytest.mark.audio
+@pytest.mark.browser
+def test_the_page_shows_speaking_listening_hearing_thinking_and_the_words_heard(tmp_path: Path) -> None:
+    """Spoken through PulseAudio, seen in Chromium: the indicator goes through its states, the words heard
+    are captioned ("들은 말: ..."), and axe-core finds nothing on it in high contrast at the largest text."""
+    from tests.test_kiosk_browser import CHROMIUM, CHROMIUM_ARGS, _need_browser, axe_violations
+    from voice_triage.kiosk.controller import TEXT_SIZES
+
+    missing = missing_tools()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"needs {', '.join(missing)}")
+        pytest.skip(f"needs {', '.join(missing)} (./dev test installs them as root)")
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    text = load_locale_text("ko")
+    with virtual_audio() as env, sync_playwright() as pw:
+        kiosk = Kiosk(_config(tmp_path), env)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(30_000)
+            page.goto(kiosk.url + "/")
+            page.locator("#indicator").wait_for(state="visible")
+            page.wait_for_function("() => document.querySelector('#indicator').dataset.state === 'listening'")
+            assert page.locator("#indicator-label").inner_text() == text["listen_listening"]
+            page.evaluate(OBSERVE_JS)
+            play(espeak_wav("시작", tmp_path / "start.wav"), env)
+            page.locator("#question").wait_for(state="visible")
+            page.wait_for_function("() => document.querySelector('#indicator').dataset.state === 'listening'")
+            time.sleep(0.3)  # the echo tail
+            play(espeak_wav("아니요", tmp_path / "no.wav"), env)
+            page.wait_for_function("() => window.__heard.length > 0")
+            states = page.evaluate("() => window.__states")
+            heard = page.evaluate("() => window.__heard")
+            for wanted in ("listening", "hearing", "thinking", "speaking"):
+                assert wanted in states, f"the indicator never showed {wanted}: {states}"
+            first_hearing = states.index("hearing")
+            assert "thinking" in states[first_hearing:] and "speaking" in states[first_hearing:], states
+            assert all(h.startswith(text["heard"] + ": ") and len(h) > len(text["heard"]) + 2 for h in heard), heard
+            # announced politely, the state only once settled (the live level is not announced)
+            assert page.locator("#heard").get_attribute("aria-live") == "polite"
+            assert page.locator("#level").get_attribute("aria-hidden") == "true"
+            page.wait_for_function("() => document.querySelector('#listen-live').textContent !== ''")
+            page.locator('[data-setting="contrast"]').click()
+            page.wait_for_function("() => document.body.classList.contains('high-contrast')")
+            for size in range(1, TEXT_SIZES):
+                page.locator('[data-setting="text_larger"]').click()
+                page.wait_for_function(f"() => document.documentElement.dataset.textSize === '{size}'")
+            violations = axe_violations(page)
+            assert not violations, violations
+        finally:
+            browser.close()
+            code, err = kiosk.stop()
+        assert code == 0, err
+        assert "Traceback" not in err
