@@ -9,6 +9,7 @@ setuptools warning about it.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -88,3 +89,44 @@ def test_an_installed_kiosk_serves_its_page(wheel: Path, tmp_path: Path) -> None
         for name in ("kiosk.js", "kiosk.css"):
             with urllib.request.urlopen(f"{kiosk.url}/static/{name}", timeout=10) as response:
                 assert response.status == 200 and len(response.read()) > 100
+
+
+def test_the_editable_install_that_dev_makes_prints_no_setuptools_warning(tmp_path: Path) -> None:
+    """``./dev`` installs with ``pip install -e``: on a clean clone that build must say nothing either."""
+    clone = tmp_path / "clone"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.split(b"\0")
+    for name in filter(None, files):
+        source = ROOT / name.decode()
+        if source.is_file():
+            (clone / name.decode()).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, clone / name.decode())
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--no-deps",
+            "-v",
+            "-e",
+            str(clone),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    # setuptools says "Editable installation." (a notice about import precedence) on every editable
+    # build; anything else (a package absent from the configuration, data as a package) is ours to fix
+    warnings = [
+        line
+        for line in (done.stdout + done.stderr).splitlines()
+        if ("warning" in line.lower() or "absent from the" in line or "deprecat" in line.lower())
+        and "Editable installation." not in line
+        and "byte-compiling is disabled" not in line
+    ]
+    assert warnings == [], "\n".join(warnings)
