@@ -182,9 +182,9 @@ def _config(tmp: Path, **extra: Any) -> Path:
 
 
 class Kiosk:
-    def __init__(self, config: Path, env: dict[str, str]) -> None:
+    def __init__(self, config: Path, env: dict[str, str], extra: tuple[str, ...] = ()) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "voice_triage", "kiosk", "--config", str(config), "--port", "0"],
+            [sys.executable, "-m", "voice_triage", "kiosk", "--config", str(config), "--port", "0", *extra],
             cwd=ROOT,
             env={**env, "VOICE_TRIAGE_STAFF_TOKEN": "t" * 24, "PYTHONUNBUFFERED": "1"},
             stdout=subprocess.PIPE,
@@ -245,6 +245,36 @@ def test_missing_voice_parts_fall_back_to_the_screen_with_one_sentence_each(tmp_
     assert any("loudspeaker" in line.lower() and "captions only" in line for line in lines), err
     assert any("touch and keys only" in line for line in lines), err
     assert any(line.startswith("No voice:") for line in lines), err
+    assert "Traceback" not in err
+
+
+def test_a_missing_model_that_cannot_be_downloaded_is_one_sentence_and_touch(tmp_path: Path) -> None:
+    """``./dev run`` (``--download-model``) offline on a fresh machine: one sentence, then the kiosk by touch."""
+    config = _config(tmp_path, locale="en", audio={"output_device": "no such loudspeaker"})
+    closed = "http://127.0.0.1:9"  # the discard port: nothing listens, so every download fails at once
+    env = {
+        **os.environ,
+        "VOICE_TRIAGE_MODELS_DIR": str(tmp_path / "models"),
+        "http_proxy": closed,
+        "https_proxy": closed,
+        "HTTP_PROXY": closed,
+        "HTTPS_PROXY": closed,
+        "no_proxy": "",
+        "NO_PROXY": "",
+    }
+    env.pop("VOICE_TRIAGE_MODEL", None)
+    kiosk = Kiosk(config, env, extra=("--download-model",))
+    try:
+        assert kiosk.post({"start": True}) == 200
+        assert kiosk.state()["screen"] == QUESTION
+    finally:
+        code, err = kiosk.stop()
+    assert code == 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert any(line.startswith("The en speech model is not installed: downloading ") for line in lines), err
+    failed = [line for line in lines if line.startswith("The speech model could not be downloaded (no network")]
+    assert len(failed) == 1 and failed[0].count(". ") == 0, err  # one sentence
+    assert "touch and keys only" in failed[0]
     assert "Traceback" not in err
 
 

@@ -592,3 +592,53 @@ def test_cli_helpers(
     manifest.write_text("models:\n  - name: x\n", encoding="utf-8")
     code, stdout, stderr = run(cmd_list)
     assert code == 1 and f"{manifest}:2: model entry is missing 'url'" in stderr
+
+
+# ------------------------------------------------------------------ ensure_model (./dev run on a fresh machine)
+
+
+def test_ensure_model_downloads_a_missing_model_with_a_progress_bar(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from voice_triage.speech.models import ensure_model
+
+    data = make_zip(FAKE_FILES)
+    entry = entry_for(server.add("/fake.zip", data), data)
+    models_dir = tmp_path / "models"
+    err = io.StringIO()
+    found = ensure_model("zz", err=err, env={}, models_dir=models_dir, manifest=[entry], progress=True, timeout=5)
+    assert found == models_dir / NAME and verify(models_dir, [entry]) == [(NAME, "ok")]
+    said = err.getvalue().splitlines()
+    assert said[0].startswith(f"The zz speech model is not installed: downloading {NAME} (")
+    assert said[0].endswith("checked against its SHA-256.") and said[-1] == f"Installed {NAME}."
+    bar = capsys.readouterr().err
+    assert f"{NAME}:" in bar and "%|" in bar, f"no progress bar: {bar!r}"
+    # installed now: found without asking the server again
+    server.files.clear()
+    assert ensure_model("zz", err=io.StringIO(), env={}, models_dir=models_dir, manifest=[entry]) == found
+
+
+def test_ensure_model_refuses_a_changed_download_and_says_why_when_offline(server: Server, tmp_path: Path) -> None:
+    from voice_triage.speech.models import ModelDownloadFailed, ensure_model
+
+    data = make_zip(FAKE_FILES)
+    changed = entry_for(server.add("/fake.zip", data), data, sha256="0" * 64)
+    models_dir = tmp_path / "models"
+    with pytest.raises(ModelDownloadFailed) as exc:
+        ensure_model("zz", err=io.StringIO(), env={}, models_dir=models_dir, manifest=[changed], progress=False)
+    assert "SHA-256 mismatch" in exc.value.reason and exc.value.name == NAME
+    assert listing(models_dir) == []  # nothing installed
+    offline = entry_for(f"http://127.0.0.1:{free_port()}/model.zip", b"x")
+    with pytest.raises(ModelDownloadFailed) as exc:
+        ensure_model("zz", err=io.StringIO(), env={}, models_dir=models_dir, manifest=[offline], progress=False)
+    assert exc.value.reason.startswith("no network connection ("), exc.value.reason
+    # a model given by $VOICE_TRIAGE_MODEL that is wrong is reported, never "fixed" by a download
+    with pytest.raises(ModelError) as given:
+        ensure_model(
+            "zz",
+            err=io.StringIO(),
+            env={models.ENV_VAR: str(tmp_path / "nope")},
+            models_dir=models_dir,
+            manifest=[offline],
+        )
+    assert not isinstance(given.value, ModelDownloadFailed)

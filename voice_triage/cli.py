@@ -485,6 +485,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kiosk", help="the kiosk: session after session, with the screen and staff pages")
     p.add_argument("--config", required=True, help="the kiosk's YAML config file (see deploy/kiosk.example.yaml)")
     p.add_argument("--no-voice", action="store_true", help="no microphone and no speech: screen and touch only")
+    p.add_argument(
+        "--download-model",
+        action="store_true",
+        help="download the locale's speech model first if it is not installed (checked against its SHA-256)",
+    )
     p.add_argument("--host", help="address to serve on (default: the config's web.host, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to serve on (default: the config's web.port; 0 = any free port)")
     p = add("export-fhir", "write the question flow as an HL7 FHIR R4 Questionnaire (JSON)")

@@ -102,7 +102,7 @@ def cmd_kiosk(args: argparse.Namespace, out: TextIO) -> int:
     if not args.no_voice:
         from .voice import start_voice
 
-        voice = start_voice(controller, config, locale)
+        voice = start_voice(controller, config, locale, download_model=args.download_model)
     try:
         app = create_app(controller, store, token)
         return asyncio.run(_serve(app, controller, sock, out))

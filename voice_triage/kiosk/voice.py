@@ -336,10 +336,20 @@ def kiosk_texts(locale: Locale, text: KioskText) -> list[str]:
 
 
 def start_voice(
-    controller: KioskController, config: KioskConfig, locale: Locale, err: TextIO = sys.stderr
+    controller: KioskController,
+    config: KioskConfig,
+    locale: Locale,
+    err: TextIO = sys.stderr,
+    *,
+    download_model: bool = False,
 ) -> Voice | None:
-    """Speech and listening for the kiosk, or None (screen and touch only) with one sentence why."""
-    from ..speech.models import ModelError, find_model
+    """Speech and listening for the kiosk, or None (screen and touch only) with one sentence why.
+
+    ``download_model`` (``kiosk --download-model``, what ``./dev run`` passes): when the
+    locale's model is not installed, the model manager downloads it first (progress bar,
+    SHA-256 check); when it cannot (offline), one sentence says so and the kiosk runs by touch.
+    """
+    from ..speech.models import ModelDownloadFailed, ModelError, ensure_model, find_model
     from ..speech.speech_out import Player, Speaker, Synthesizer, VoiceSettings
 
     lang = config.locale
@@ -362,9 +372,12 @@ def start_voice(
 
     listener: KioskListener | None = None
     try:
-        recognizer = Recognizer(
-            find_model(lang, cli_path=config.model), locale.grammar, extra=locale.content.key_phrases()
+        model = (
+            ensure_model(lang, err=err, progress=err.isatty())
+            if download_model and config.model is None
+            else find_model(lang, cli_path=config.model)
         )
+        recognizer = Recognizer(model, locale.grammar, extra=locale.content.key_phrases())
         start = recognizer.phrase_recognizer(controller.text.start_phrases)
         microphone = Microphone(recognizer.sample_rate, config.audio.input_device)
         listen = ListenSettings(
@@ -373,6 +386,13 @@ def start_voice(
         listener = KioskListener(controller, recognizer, start, microphone, listen, quiet_after, err)
         listener.start()
         controller.hears = True
+    except ModelDownloadFailed as exc:
+        print(
+            f"The speech model could not be downloaded ({exc.reason}), so the kiosk takes answers by touch and keys "
+            f"only; run `voice-triage models download {exc.name}` once online.",
+            file=err,
+            flush=True,
+        )
     except (ModelError, MicrophoneError) as exc:
         print(f"{exc} The kiosk takes answers by touch and keys only.", file=err, flush=True)
     except Exception as exc:  # SpeechModelError, a model without the start words, ...

@@ -624,6 +624,64 @@ def find_model(
     )
 
 
+class ModelDownloadFailed(ModelError):
+    """The language's model is not installed and could not be downloaded now (``reason``: why, briefly)."""
+
+    def __init__(self, message: str, name: str, reason: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.reason = reason
+
+
+def ensure_model(
+    language: str,
+    *,
+    err: TextIO = sys.stderr,
+    env: Mapping[str, str] = os.environ,
+    models_dir: Path = MODELS_DIR,
+    manifest: Sequence[ModelEntry] | None = None,
+    progress: bool = True,
+    timeout: float = 30,
+) -> Path:
+    """:func:`find_model`, and when the language's model is simply not installed, download it.
+
+    The download is the model manager's (:func:`download`): a progress bar on
+    ``err``, the size and the SHA-256 checked before anything is installed.
+    A model that is given (``$VOICE_TRIAGE_MODEL``) or installed but broken is
+    never replaced behind the user's back: that error is raised as it is.  A
+    download that fails raises :class:`ModelDownloadFailed`.
+    """
+    try:
+        return find_model(language, env=env, models_dir=models_dir, manifest=manifest)
+    except ModelError:
+        if env.get(ENV_VAR, "").strip():
+            raise
+        try:
+            known = list(manifest) if manifest is not None else load_manifest()
+        except ContentError:
+            raise
+        base = _base_language(language)
+        entries = [e for e in known if _base_language(e.language) == base]
+        if not entries or any((models_dir / e.name).exists() for e in entries):
+            raise
+    entry = entries[0]
+    print(
+        f"The {language} speech model is not installed: downloading {entry.name} ({_mb(entry.size)}) "
+        f"into {_show(models_dir)}, checked against its SHA-256.",
+        file=err,
+        flush=True,
+    )
+    try:
+        download(entry, models_dir, progress=progress, timeout=timeout)
+    except ModelError as exc:
+        text = str(exc)
+        reason = text.split(": ", 1)[1] if text.startswith("Could not ") and ": " in text else text
+        reason = reason.split(". ", 1)[0].rstrip(".")
+        raise ModelDownloadFailed(text, entry.name, reason) from exc
+    print(f"Installed {entry.name}.", file=err, flush=True)
+    return find_model(language, env=env, models_dir=models_dir, manifest=known)
+
+
 def _base_language(language: str) -> str:
     return re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0]
 
