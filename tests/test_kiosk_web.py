@@ -544,3 +544,24 @@ def test_a_record_exports_as_a_valid_fhir_questionnaire_response(server: Server)
     assert f'href="{path}"' in server.staff("/staff")[1].decode()
     assert server.staff("/api/staff/sessions/999999/fhir")[0] == 404
     assert server.staff("/api/staff/sessions/abc/fhir")[0] == 404
+
+
+def test_the_staff_page_speaks_the_kiosks_locale(tmp_path: Path) -> None:
+    from voice_triage.kiosk.text import STAFF_FIELDS, load_staff_text
+    from voice_triage.kiosk.web import login_page, staff_page
+
+    ko, en = load_staff_text("ko"), load_staff_text("en")
+    assert set(ko) == set(en) == set(STAFF_FIELDS)
+    page = staff_page("k", [], [{"id": 1, "kiosk": "k", "time": "t", "level": "emergency"}], words=ko, lang="ko")
+    assert '<html lang="ko">' in page and "전달 기록: k" in page and "직원이 필요해요" in page and "로그아웃" in page
+    assert "Hand-off records" not in page and "Sign out" not in page and "Staff needed" not in page
+    assert 'data-acknowledge="확인"' in page  # the words staff.js draws with
+    assert "직원 로그인: k" in login_page("k", failed=True, words=ko, lang="ko")
+    # a placeholder a locale's file invents is refused with its line
+    bad = tmp_path / "xx"
+    bad.mkdir()
+    text = (PROMPTS / "en" / "staff.yaml").read_text(encoding="utf-8").replace("{count}", "{number}")
+    (bad / "staff.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ContentError) as exc:
+        load_staff_text("xx", tmp_path)
+    assert "unknown placeholder {number}" in str(exc.value)

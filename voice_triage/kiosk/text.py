@@ -175,3 +175,61 @@ def load_kiosk_text(directory: Path) -> KioskText:
 
 def load_locale_text(lang: str, prompts_root: Path = PROMPTS) -> KioskText:
     return load_kiosk_text(prompts_root / lang)
+
+
+# The staff page's words (prompts/<locale>/staff.yaml), each with the placeholders it may use.
+STAFF_FIELDS: dict[str, tuple[str, ...]] = {
+    "product": (),
+    "signin_title": ("kiosk",),
+    "token_label": (),
+    "sign_in": (),
+    "sign_out": (),
+    "wrong_token": (),
+    "locked": ("seconds",),
+    "records_title": ("kiosk",),
+    "page_title": ("kiosk",),
+    "sessions_title": ("count",),
+    "no_sessions": (),
+    "staff_needed": (),
+    "acknowledge": (),
+    "record_notices": (),
+    "not_saved": (),
+    "session_line": ("kiosk", "outcome"),
+    "red_flags": ("flags",),
+    "none": (),
+    "causes": (),
+    "answers": (),
+    "question": (),
+    "answer": (),
+    "not_diagnosis": (),
+    "print_record": (),
+    "fhir": (),
+}
+
+
+def load_staff_text(lang: str, prompts_root: Path = PROMPTS) -> dict[str, str]:
+    """Load and validate ``staff.yaml`` of one locale: every key, no other, only its own placeholders."""
+    import string
+
+    path = prompts_root / lang / "staff.yaml"
+    data = load_file(path)
+    if not isinstance(data, LineDict):
+        raise ContentError([Problem(str(path), 1, "staff: expected a mapping")])
+    problems: list[Problem] = []
+    for key in data:
+        if key not in STAFF_FIELDS:
+            problems.append(Problem(*where(data, key), f"staff: unknown key {key!r}"))
+    words: dict[str, str] = {}
+    for key, allowed in STAFF_FIELDS.items():
+        value = _text(data, key, "staff", problems)
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError:
+            problems.append(Problem(*where(data, key), f"staff: {key!r} has an unbalanced brace"))
+            continue
+        for name in sorted(used - set(allowed)):
+            problems.append(Problem(*where(data, key), f"staff: {key!r} has an unknown placeholder {{{name}}}"))
+        words[key] = value
+    if problems:
+        raise ContentError(problems)
+    return words

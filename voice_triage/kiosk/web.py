@@ -74,6 +74,7 @@ from .config import WebConfig
 from .controller import SETTINGS, KioskController
 from .records import MAX_ID, RecordStore
 from .staffauth import SignInLimiter, StaffSessions, token_matches
+from .text import load_staff_text
 
 log = logging.getLogger(__name__)
 
@@ -411,8 +412,24 @@ def kiosk_page(lang: str, title: str, regions: dict[str, str]) -> str:
 """
 
 
-def _page(title: str, body: str, lang: str = "en") -> str:
+_ENGLISH: dict[str, str] = {}
+
+
+def _words(words: dict[str, str] | None) -> dict[str, str]:
+    """The staff page's words: the kiosk's locale's, else English (prompts/en/staff.yaml)."""
+    if words is not None:
+        return words
+    if not _ENGLISH:
+        _ENGLISH.update(load_staff_text("en"))
+    return _ENGLISH
+
+
+def _page(title: str, body: str, lang: str = "en", words: dict[str, str] | None = None) -> str:
     e = html.escape
+    w = _words(words)
+    data = " ".join(
+        f'data-{key.replace("_", "-")}="{e(w[key])}"' for key in ("staff_needed", "acknowledge", "record_notices")
+    )
     return f"""<!doctype html>
 <html lang="{e(lang)}">
 <head>
@@ -422,43 +439,53 @@ def _page(title: str, body: str, lang: str = "en") -> str:
 <link rel="stylesheet" href="/static/staff.css">
 <script src="/static/staff.js" defer></script>
 </head>
-<body>
+<body {data}>
 {body}
 </body>
 </html>
 """
 
 
-def login_page(kiosk: str, failed: bool = False, message: str | None = None) -> str:
+def login_page(
+    kiosk: str,
+    failed: bool = False,
+    message: str | None = None,
+    words: dict[str, str] | None = None,
+    lang: str = "en",
+) -> str:
     """The sign-in form; ``failed`` says the token was wrong, ``message`` says anything else (a lock-out)."""
     e = html.escape
-    text = message or ("That token is not right." if failed else None)
+    w = _words(words)
+    text = message or (w["wrong_token"] if failed else None)
     error = f'<p id="login-error" role="alert">{e(text)}</p>\n' if text else ""
     return _page(
-        f"Staff sign-in: {kiosk}",
+        w["signin_title"].format(kiosk=kiosk),
         f"""<main id="main">
-<h1>Staff sign-in: {e(kiosk)}</h1>
+<h1>{e(w["signin_title"].format(kiosk=kiosk))}</h1>
 {error}<form method="post" action="/staff/login">
-<label for="token">Staff token</label>
+<label for="token">{e(w["token_label"])}</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required>
-<button type="submit" id="login">Sign in</button>
+<button type="submit" id="login">{e(w["sign_in"])}</button>
 </form>
 </main>""",
+        lang,
+        w,
     )
 
 
-def alert_banner(alerts: list[dict[str, Any]]) -> str:
+def alert_banner(alerts: list[dict[str, Any]], words: dict[str, str] | None = None) -> str:
     """The staff banner: kiosk, time and level of each unacknowledged alert, and nothing else."""
     if not alerts:
         return ""
     e = html.escape
+    w = _words(words)
     items = "\n".join(
         f'<li><span class="alert-level">{e(str(a["level"]))}</span>: {e(str(a["kiosk"]))}, '
         f'<time datetime="{e(str(a["time"]))}">{e(str(a["time"]))}</time> '
-        f'<button type="button" class="ack" data-alert-id="{int(a["id"])}">Acknowledge</button></li>'
+        f'<button type="button" class="ack" data-alert-id="{int(a["id"])}">{e(w["acknowledge"])}</button></li>'
         for a in alerts
     )
-    return f'<div id="staff-alert" role="alert">\n<h2>Staff needed</h2>\n<ul>\n{items}\n</ul>\n</div>'
+    return f'<div id="staff-alert" role="alert">\n<h2>{e(w["staff_needed"])}</h2>\n<ul>\n{items}\n</ul>\n</div>'
 
 
 def session_dict(summary: Summary, level_names: dict[str, str], unsaved: str | None = None) -> dict[str, Any]:
@@ -484,9 +511,10 @@ def session_dict(summary: Summary, level_names: dict[str, str], unsaved: str | N
     }
 
 
-def records_status(problem: str | None, notices: list[dict[str, str]]) -> str:
+def records_status(problem: str | None, notices: list[dict[str, str]], words: dict[str, str] | None = None) -> str:
     """The staff page's word on the records: what is not saved now, and what happened to the database."""
     e = html.escape
+    w = _words(words)
     parts = []
     if problem:
         parts.append(f'<p id="records-problem" role="alert">{e(problem)}</p>')
@@ -494,7 +522,7 @@ def records_status(problem: str | None, notices: list[dict[str, str]]) -> str:
         items = "\n".join(
             f'<li><time datetime="{e(n["time"])}">{e(n["time"])}</time>: {e(n["text"])}</li>' for n in notices
         )
-        parts.append(f'<h2>Record notices</h2>\n<ul id="record-notices">\n{items}\n</ul>')
+        parts.append(f'<h2>{e(w["record_notices"])}</h2>\n<ul id="record-notices">\n{items}\n</ul>')
     return "\n".join(parts)
 
 
@@ -504,69 +532,68 @@ def staff_page(
     alerts: list[dict[str, Any]],
     problem: str | None = None,
     notices: list[dict[str, str]] | None = None,
+    words: dict[str, str] | None = None,
+    lang: str = "en",
 ) -> str:
     e = html.escape
+    w = _words(words)
     articles = []
     for s in sessions:
         ref = e(str(s.get("ref", s["id"])))
-        flags = ", ".join(e(f) for f in s["red_flags"]) or "none"
+        flags = ", ".join(e(f) for f in s["red_flags"]) or e(w["none"])
         causes = (
             "".join(
                 f"<li>{e(c['name'])}" + (f" <small>{e(c['because'])}</small>" if c.get("because") else "") + "</li>"
                 for c in s["causes"]
             )
-            or "<li>none</li>"
+            or f"<li>{e(w['none'])}</li>"
         )
         rows = "".join(
             f'<tr><th scope="row">{e(a["question"])}</th><td>{e(a["answer"])}</td></tr>' for a in s["answers"]
         )
         emergency = " emergency" if s["emergency"] else ""
         saved = s.get("saved", True)
-        state = (
-            ""
-            if saved
-            else '<p class="unsaved">Not saved yet: kept by the kiosk until the database can be written.</p>\n'
-        )
-        export = (
-            f'\n<a class="fhir" href="/api/staff/sessions/{int(s["id"])}/fhir">FHIR QuestionnaireResponse (JSON)</a>'
-            if saved
-            else ""
-        )
+        state = "" if saved else f'<p class="unsaved">{e(w["not_saved"])}</p>\n'
+        export = f'\n<a class="fhir" href="/api/staff/sessions/{int(s["id"])}/fhir">{e(w["fhir"])}</a>' if saved else ""
+        line = e(w["session_line"].format(kiosk=s["kiosk"], outcome=s["outcome"]))
+        flags_line = flags.join(e(part) for part in w["red_flags"].split("{flags}"))
         articles.append(
             f"""<article class="session{emergency}" id="session-{ref}" data-level="{e(s["level"])}"
  aria-labelledby="session-{ref}-title">
 <h3 id="session-{ref}-title">{e(s["local_time"])}: {e(s["level_name"])}</h3>
-{state}<p>Kiosk {e(s["kiosk"])}; outcome {e(s["outcome"])}; finished
+{state}<p>{line}
  <time datetime="{e(s["finished_at"])}">{e(s["finished_at"])}</time>.</p>
-<p>Red flags: {flags}</p>
-<h4>Possible causes</h4>
+<p>{flags_line}</p>
+<h4>{e(w["causes"])}</h4>
 <ol>{causes}</ol>
-<h4>Answers</h4>
+<h4>{e(w["answers"])}</h4>
 <table>
-<thead><tr><th scope="col">Question</th><th scope="col">Answer</th></tr></thead>
+<thead><tr><th scope="col">{e(w["question"])}</th><th scope="col">{e(w["answer"])}</th></tr></thead>
 <tbody>{rows}</tbody>
 </table>
-<p>This is not a diagnosis: it records what the person answered and what the kiosk advised.</p>
-<p class="actions"><button type="button" class="print" data-print="{ref}">Print this record</button>{export}</p>
+<p>{e(w["not_diagnosis"])}</p>
+<p class="actions"><button type="button" class="print" data-print="{ref}">{e(w["print_record"])}</button>{export}</p>
 </article>"""
         )
-    listing = "\n".join(articles) if articles else '<p id="no-sessions">No sessions today.</p>'
+    listing = "\n".join(articles) if articles else f'<p id="no-sessions">{e(w["no_sessions"])}</p>'
     unsaved = sum(1 for s in sessions if not s.get("saved", True))
     return _page(
-        f"Staff: {kiosk}",
+        w["page_title"].format(kiosk=kiosk),
         f"""<header>
-<p class="product">voice-triage staff page</p>
-<form method="post" action="/staff/logout"><button type="submit" id="logout">Sign out</button></form>
+<p class="product">{e(w["product"])}</p>
+<form method="post" action="/staff/logout"><button type="submit" id="logout">{e(w["sign_out"])}</button></form>
 </header>
 <main id="main">
-<h1>Hand-off records: {e(kiosk)}</h1>
-<div id="alerts">{alert_banner(alerts)}</div>
-<div id="records-status">{records_status(problem, notices or [])}</div>
-<h2>Today's sessions ({len(sessions)})</h2>
+<h1>{e(w["records_title"].format(kiosk=kiosk))}</h1>
+<div id="alerts">{alert_banner(alerts, w)}</div>
+<div id="records-status">{records_status(problem, notices or [], w)}</div>
+<h2>{e(w["sessions_title"].format(count=len(sessions)), quote=False)}</h2>
 <div id="sessions" data-count="{len(sessions)}" data-unsaved="{unsaved}">
 {listing}
 </div>
 </main>""",
+        lang,
+        w,
     )
 
 
@@ -587,6 +614,7 @@ def create_app(
     lang = controller.content.locale
     title = controller.text["title"]
     level_names = dict(controller.content.messages.level_names)
+    words = load_staff_text(lang)
     limiter = limiter if limiter is not None else SignInLimiter()
     logins = staff_sessions if staff_sessions is not None else StaffSessions()
     records = controller.records
@@ -706,11 +734,19 @@ def create_app(
     async def staff(request: Request) -> Response:
         if authorized(request) is not True:  # the page itself never counts as a sign-in try
             wait = locked_out(request)
-            message = _locked_sentence(wait) if wait else None
-            return HTMLResponse(login_page(kiosk, message=message), status_code=401)
+            message = _locked_sentence(wait, words) if wait else None
+            return HTMLResponse(login_page(kiosk, message=message, words=words, lang=lang), status_code=401)
         listed, read_problem = sessions()
         return HTMLResponse(
-            staff_page(kiosk, listed, controller.alerts_snapshot(), records_problem(read_problem), records.notices())
+            staff_page(
+                kiosk,
+                listed,
+                controller.alerts_snapshot(),
+                records_problem(read_problem),
+                records.notices(),
+                words,
+                lang,
+            )
         )
 
     async def login(request: Request) -> Response:
@@ -724,13 +760,15 @@ def create_app(
         wait = locked_out(request)
         if wait:
             return HTMLResponse(
-                login_page(kiosk, message=_locked_sentence(wait)), status_code=429, headers={"retry-after": str(wait)}
+                login_page(kiosk, message=_locked_sentence(wait, words), words=words, lang=lang),
+                status_code=429,
+                headers={"retry-after": str(wait)},
             )
         given = (form.get("token") or [""])[0].strip()
         if not given or not token_matches(given, token):
             limiter.failed(client_address(request))
             log.warning("staff sign-in refused")
-            return HTMLResponse(login_page(kiosk, failed=True), status_code=401)
+            return HTMLResponse(login_page(kiosk, failed=True, words=words, lang=lang), status_code=401)
         response = RedirectResponse("/staff", status_code=303)
         response.set_cookie(
             COOKIE,
@@ -844,8 +882,10 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return _error(500, INTERNAL_ERROR)
 
 
-def _locked_sentence(wait_s: int) -> str:
-    return f"Too many wrong staff tokens: sign-in is locked for {wait_s} more second{'s' if wait_s != 1 else ''}."
+def _locked_sentence(wait_s: int, words: dict[str, str] | None = None) -> str:
+    if words is None or words.get("locked") == _words(None)["locked"]:
+        return f"Too many wrong staff tokens: sign-in is locked for {wait_s} more second{'s' if wait_s != 1 else ''}."
+    return words["locked"].format(seconds=wait_s)
 
 
 def _locked_json(wait_s: int) -> JSONResponse:

@@ -5,6 +5,7 @@
   const alertsEl = document.getElementById("alerts");
   const sessionsEl = document.getElementById("sessions");
   const recordsEl = document.getElementById("records-status");
+  const words = document.body.dataset;  // the staff page's words in the kiosk's locale (data-staff-needed, ...)
   if (!alertsEl) return;  // the sign-in page
 
   function el(tag, attrs, text) {
@@ -21,7 +22,7 @@
     alertsEl.replaceChildren();
     if (!alerts.length) return;
     const banner = el("div", { id: "staff-alert", role: "alert" });
-    banner.append(el("h2", {}, "Staff needed"));
+    banner.append(el("h2", {}, words.staffNeeded || "Staff needed"));
     const list = el("ul");
     for (const a of alerts) {
       const item = el("li");
@@ -29,7 +30,7 @@
       item.append(document.createTextNode(": " + a.kiosk + ", "));
       item.append(el("time", { datetime: a.time }, a.time));
       item.append(document.createTextNode(" "));
-      item.append(el("button", { type: "button", class: "ack", "data-alert-id": a.id }, "Acknowledge"));
+      item.append(el("button", { type: "button", class: "ack", "data-alert-id": a.id }, words.acknowledge || "Acknowledge"));
       list.append(item);
     }
     banner.append(list);
@@ -45,7 +46,7 @@
     recordsEl.replaceChildren();
     if (problem) recordsEl.append(el("p", { id: "records-problem", role: "alert" }, problem));
     if (notices.length) {
-      recordsEl.append(el("h2", {}, "Record notices"));
+      recordsEl.append(el("h2", {}, words.recordNotices || "Record notices"));
       const list = el("ul", { id: "record-notices" });
       for (const n of notices) {
         const item = el("li");
