@@ -111,6 +111,7 @@ class KioskProcess:
         global_args: tuple[str, ...] = (),
         cwd: Path = ROOT,
         extra_env: dict[str, str] | None = None,
+        voice: bool = False,
         **timeouts: float,
     ) -> KioskProcess:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -119,7 +120,8 @@ class KioskProcess:
         token = secrets.token_urlsafe(24)
         env = {**os.environ, TOKEN_ENV: token, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
         env.pop("VOICE_TRIAGE_STAFF_TOKEN", None)
-        command = [sys.executable, "-m", "voice_triage", *global_args, "kiosk", "--config", str(config), "--no-voice"]
+        command = [sys.executable, "-m", "voice_triage", *global_args, "kiosk", "--config", str(config)]
+        command += [] if voice else ["--no-voice"]  # voice: the speech model and the audio devices (extra_env)
         command += ["--host", "127.0.0.1", "--port", "0", *extra_args]  # the kiosk picks a free port and prints it
         stderr = (workdir / "kiosk.stderr").open("w", encoding="utf-8")
         process = subprocess.Popen(
