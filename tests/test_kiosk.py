@@ -6,7 +6,9 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -556,3 +558,68 @@ def test_a_kiosk_that_cannot_hear_never_asks_for_speech(locale: Locale, text: Ki
     assert controller.snapshot()["text"]["invite"] == text["invite"]
     controller.start()
     assert recorder.captions()[0] == locale.content.messages.say("welcome")
+
+
+def test_the_listening_indicator_is_published_without_flooding(locale: Locale, text: KioskText) -> None:
+    speech = FakeSpeech()
+    controller, clock, recorder, _ = make(locale, text, speech=speech)
+    assert controller.snapshot()["listen"] is None, "no indicator where nothing listens"
+    controller.hears = True
+    controller.start()
+    listen = [e for e in recorder.events if e["type"] == "listen"]
+    assert listen == [{"type": "listen", "state": "speaking", "level": 0.0}], "speaking as the question is said"
+    controller.listen_state("hearing", 0.9)  # the kiosk's own voice in the microphone: still speaking
+    assert controller.snapshot()["listen"] == {"state": "speaking", "level": 0.0}
+    controller.speech_finished(controller.turn)
+    controller.listen_state("listening")
+    for i in range(50):  # a live level every 30 ms frame for 1.5 s
+        clock.advance(0.03)
+        controller.listen_state("hearing", 0.3 + 0.5 * (i % 2))
+    controller.listen_state("thinking")
+    listen = [e for e in recorder.events if e["type"] == "listen"][1:]
+    states = [e["state"] for e in listen]
+    assert states[0] == "listening" and states[1] == "hearing" and states[-1] == "thinking", states
+    assert len(listen) <= 2 + 1.5 / 0.15 + 1, f"{len(listen)} events for 1.5 s of speech: flooding"
+    with pytest.raises(ValueError):
+        controller.listen_state("dreaming")
+
+
+def test_the_words_heard_are_shown_and_wiped(locale: Locale, text: KioskText) -> None:
+    controller, _, recorder, _ = make(locale, text)
+    controller.start()
+    controller.heard("no", spoken=False)  # typed words are not "heard"
+    assert controller.snapshot()["heard"] is None
+    controller.heard("nope  not really", spoken=True)
+    assert controller.snapshot()["heard"] == "nope not really"
+    assert {"type": "heard", "text": "nope not really"} in recorder.events
+    controller.command("stop")
+    assert controller.snapshot()["heard"] is None
+
+
+def test_the_slip_and_the_printer(locale: Locale, text: KioskText, tmp_path: Path) -> None:
+    """The slip: kiosk, time, level and the answers in plain words; printed through print_command's stdin."""
+    import sys
+    import time
+
+    out = tmp_path / "slip.txt"
+    script = f"import sys; open({str(out)!r}, 'w', encoding='utf-8').write(sys.stdin.read())"
+    controller, *_ = make(locale, text)
+    controller.config = replace(controller.config, print_command=(sys.executable, "-c", script))
+    assert not controller.print_slip(), "nothing to print before the result"
+    controller.start()
+    answer_all(controller)
+    slip = controller.snapshot()["result"]["slip"]
+    assert slip["kiosk"] == "Waiting room A" and slip["time"] == NOW.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert set(slip) == {"kiosk", "time", "level", "now", "answers", "disclaimer"}
+    assert [a["question"] for a in slip["answers"]] == [
+        locale.content.question(f).text for f in controller.dialogue.answers
+    ]
+    assert controller.print_slip()
+    deadline = time.monotonic() + 10
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    printed = out.read_text(encoding="utf-8")
+    assert printed == controller.slip_text()
+    assert "Kiosk: Waiting room A" in printed and slip["level"] in printed
+    controller.command("stop")
+    assert controller.slip_text() is None and not controller.print_slip()

@@ -622,6 +622,14 @@ def test_korean_kiosk_screen_has_real_hangul_glyphs(tmp_path: Path, context: Any
         assert distinct["images"] == len(distinct["chars"]), f"Hangul drawn as identical boxes: {distinct}"
         violations = axe_violations(page)
         assert not violations, violations
+        # the staff page speaks the kiosk's locale too
+        staff = context.new_page()
+        staff_login(staff, kiosk)
+        assert staff.evaluate("() => document.documentElement.lang") == "ko"
+        assert staff.locator("h1").inner_text().startswith("전달 기록")
+        assert staff.locator("#logout").inner_text() == "로그아웃"
+        violations = axe_violations(staff)
+        assert not violations, violations
     finally:
         kiosk.stop()
 
