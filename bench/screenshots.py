@@ -23,11 +23,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from bench.kiosk_process import KioskProcess
+from voice_triage.kiosk.controller import TEXT_SIZES
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -86,7 +87,11 @@ def _vignettes() -> dict[str, dict[str, Any]]:
     return {v.id: dict(v.facts) for v in load_vignettes(ROOT / "clinical" / "vignettes-public.yaml", content)}
 
 
-def touch_pictures(browser: Any, out: Path, workdir: Path) -> list[Path]:
+def touch_pictures(
+    browser: Any, out: Path, workdir: Path, audit: Callable[[Any, str], None] | None = None
+) -> list[Path]:
+    """The touch pictures; ``audit(page, name)`` (the test's axe-core check) also sees each result in high
+    contrast at the largest text, after its picture is taken."""
     vignettes = _vignettes()
     shots: list[Path] = []
     kiosk = KioskProcess.start(workdir / "touch")
@@ -119,6 +124,13 @@ def touch_pictures(browser: Any, out: Path, workdir: Path) -> list[Path]:
             _answer_until(kiosk, vignettes[vignette])
             page.locator("#result").wait_for(state="visible")
             shoot(name)
+            if audit is not None:  # the next person gets the default settings back
+                page.locator('[data-setting="contrast"]').click()
+                page.wait_for_function("() => document.body.classList.contains('high-contrast')")
+                for size in range(1, TEXT_SIZES):
+                    page.locator('[data-setting="text_larger"]').click()
+                    page.wait_for_function(f"() => document.documentElement.dataset.textSize === '{size}'")
+                audit(page, f"{name}, high contrast, largest text")
             if name != "result-emergency":
                 page.locator('#commands [data-command="stop"]').click()
                 page.locator("#start").wait_for(state="visible")

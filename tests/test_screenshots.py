@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bench import screenshots
-from tests.test_kiosk_browser import _need_browser
+from tests.test_kiosk_browser import _need_browser, axe_violations, small_targets
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ def test_the_readme_shows_the_pictures_the_script_makes() -> None:
         assert committed.stat().st_size < MAX_BYTES, f"{committed} is large"
 
 
-def test_the_script_makes_the_touch_pictures(tmp_path: Path) -> None:
+def test_the_script_makes_the_touch_pictures_and_each_result_passes_axe(tmp_path: Path) -> None:
     _need_browser()
     from playwright.sync_api import sync_playwright
 
@@ -48,9 +48,21 @@ def test_the_script_makes_the_touch_pictures(tmp_path: Path) -> None:
             executable_path=screenshots.CHROMIUM, headless=True, args=screenshots.CHROMIUM_ARGS
         )
         try:
-            shots = screenshots.touch_pictures(browser, out, tmp_path)
+            problems: dict[str, list[str]] = {}
+
+            audited: list[str] = []
+
+            def audit(page: Any, name: str) -> None:
+                audited.append(name)
+                found = [*axe_violations(page), *small_targets(page)]
+                if found:
+                    problems[name] = found
+
+            shots = screenshots.touch_pictures(browser, out, tmp_path, audit)
         finally:
             browser.close()
+    assert len(audited) == len(screenshots.LEVELS), audited
+    assert not problems, problems  # axe-core, WCAG 2.2 AA: a result at each level
     assert [p.stem for p in shots] == list(screenshots.TOUCH)
     for path in shots:
         assert png_size(path) == (screenshots.VIEWPORT["width"], screenshots.VIEWPORT["height"])
