@@ -592,6 +592,11 @@ def test_the_words_heard_are_shown_and_wiped(locale: Locale, text: KioskText) ->
     controller.heard("nope  not really", spoken=True)
     assert controller.snapshot()["heard"] == "nope not really"
     assert {"type": "heard", "text": "nope not really"} in recorder.events
+    controller.heard("no", spoken=True)
+    assert controller.snapshot()["heard"] == "no"
+    controller.answer("no")  # a touch answer: the words heard before are not what it took
+    assert controller.snapshot()["heard"] is None
+    controller.heard("yes", spoken=True)
     controller.command("stop")
     assert controller.snapshot()["heard"] is None
 

@@ -279,6 +279,7 @@ class KioskController:
                 value = "invalid"  # NaN or infinite: not an answer; the dialogue says it did not understand
             if isinstance(value, int | float) and abs(value) > MAX_ANSWER:
                 value = "invalid"
+            self.heard_text = None  # answered by touch: the words heard last are no longer what was taken
             self._activity()
             self._perform(self.dialogue.handle(Chose(value)))
             return True
