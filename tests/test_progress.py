@@ -13,7 +13,7 @@ from voice_triage.core.locale import Locale, load_locale
 from voice_triage.core.progress import remaining, safety_left
 from voice_triage.core.relevance import matters_for_level
 
-PATHS = 40  # random answer paths per locale
+PATHS = 25  # random answer paths per locale
 
 
 def _choices(question_type: AnswerType) -> list[Value]:
