@@ -489,12 +489,27 @@ def records_status(problem: str | None, notices: list[dict[str, str]]) -> str:
     return "\n".join(parts)
 
 
+def room_status(room: dict[str, Any] | None) -> str:
+    """The staff page's word on the room: whether spoken answers can be heard here (core/room.py)."""
+    if room is None:
+        return ""
+    level = f"background {room['background_db']:.0f} dBFS, estimated signal-to-noise ratio {room['snr_db']:.0f} dB"
+    if room["reliable"]:
+        return f'<p id="room" data-reliable="true">Room: quiet enough for spoken answers ({level}).</p>'
+    return (
+        f'<p id="room" data-reliable="false" role="status">Room: too loud for spoken answers to be heard reliably'
+        f" ({level}; at least {room['min_snr_db']:.0f} dB is needed). The welcome tells people they can touch"
+        " their answers; a quieter place or a headset microphone would help.</p>"
+    )
+
+
 def staff_page(
     kiosk: str,
     sessions: list[dict[str, Any]],
     alerts: list[dict[str, Any]],
     problem: str | None = None,
     notices: list[dict[str, str]] | None = None,
+    room: dict[str, Any] | None = None,
 ) -> str:
     e = html.escape
     articles = []
@@ -553,6 +568,7 @@ def staff_page(
 <h1>Hand-off records: {e(kiosk)}</h1>
 <div id="alerts">{alert_banner(alerts)}</div>
 <div id="records-status">{records_status(problem, notices or [])}</div>
+<div id="room-status">{room_status(room)}</div>
 <h2>Today's sessions ({len(sessions)})</h2>
 <div id="sessions" data-count="{len(sessions)}" data-unsaved="{unsaved}">
 {listing}
@@ -701,7 +717,14 @@ def create_app(
             return HTMLResponse(login_page(kiosk, message=message), status_code=401)
         listed, read_problem = sessions()
         return HTMLResponse(
-            staff_page(kiosk, listed, controller.alerts_snapshot(), records_problem(read_problem), records.notices())
+            staff_page(
+                kiosk,
+                listed,
+                controller.alerts_snapshot(),
+                records_problem(read_problem),
+                records.notices(),
+                controller.room_snapshot(),
+            )
         )
 
     async def login(request: Request) -> Response:
