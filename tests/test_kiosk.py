@@ -607,7 +607,11 @@ def test_the_slip_and_the_printer(locale: Locale, text: KioskText, tmp_path: Pat
     import time
 
     out = tmp_path / "slip.txt"
-    script = f"import sys; open({str(out)!r}, 'w', encoding='utf-8').write(sys.stdin.read())"
+    part = tmp_path / "slip.part"  # written whole, then renamed: never read half-written
+    script = (
+        f"import os, sys; open({str(part)!r}, 'w', encoding='utf-8').write(sys.stdin.read()); "
+        f"os.replace({str(part)!r}, {str(out)!r})"
+    )
     controller, *_ = make(locale, text)
     controller.config = replace(controller.config, print_command=(sys.executable, "-c", script))
     assert not controller.print_slip(), "nothing to print before the result"

@@ -89,6 +89,7 @@ class Cause:
 MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "welcome": (),
     "welcome_touch": (),
+    "welcome_noisy": (),
     "welcome_typed": (),
     "disclaimer": (),
     "commands_help": (),

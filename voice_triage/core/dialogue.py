@@ -251,15 +251,21 @@ class Dialogue:
             return Expectation(AnswerType.YES_NO)
         return Expectation(question.type, question.keywords + question.denials)
 
-    def start(self, *, listening: bool = True, typed: bool = False) -> list[Action]:
+    def start(self, *, listening: bool = True, typed: bool = False, noisy: bool = False) -> list[Action]:
         """Welcome, disclaimer, first question.
 
         ``listening=False`` where nothing hears spoken answers (touch and
-        keys), ``typed=True`` for typed answers.
+        keys), ``typed=True`` for typed answers, ``noisy=True`` where the room
+        is too loud for spoken answers to be heard reliably (touch is offered).
         """
         self._reset()
         messages = self.content.messages
-        key = "welcome_typed" if typed else "welcome" if listening else "welcome_touch"
+        if typed:
+            key = "welcome_typed"
+        elif not listening:
+            key = "welcome_touch"
+        else:
+            key = "welcome_noisy" if noisy else "welcome"
         return [Say(messages.say(key)), Say(messages.say("disclaimer")), *self._ask(self._next_question())]
 
     def handle(self, event: Event) -> list[Action]:

@@ -68,6 +68,7 @@ from ..core.grammar import COMMANDS
 from ..core.locale import Locale
 from ..core.outcome import result_view, slip
 from ..core.progress import remaining
+from ..core.room import RoomCalibration, RoomEstimate, load_room_calibration
 from ..core.summary import summarize
 from ..core.understanding import interpret
 from . import alerts, printer
@@ -153,6 +154,7 @@ class KioskController:
         speech: Speech | None = None,
         dialogue_factory: Callable[[], Dialogue] | None = None,
         records: RecordKeeper | None = None,
+        room: RoomCalibration | None = None,
     ) -> None:
         self.locale = locale
         self.content = locale.content
@@ -166,6 +168,9 @@ class KioskController:
         # True once a microphone and a model listen (kiosk/voice.py); until then the
         # kiosk never asks for a spoken answer: touch and keys only.
         self.hears = False
+        # The room's noise against the locale's calibration (core/room.py), measured while listening.
+        calibration = room if room is not None else load_room_calibration(locale.content.locale)
+        self.room = RoomEstimate(calibration) if calibration is not None else None
         self._new_dialogue = dialogue_factory or (lambda: Dialogue(locale.content, locale.grammar, touch=True))
         self._lock = threading.RLock()
         self._subscribers: list[Callable[[dict[str, Any]], None]] = []
@@ -266,7 +271,8 @@ class KioskController:
             self.sessions += 1
             self.stored = False
             log.info("session %d started", self.sessions)
-            self._perform(self.dialogue.start(listening=self.hears))  # never ask for speech nobody hears
+            # never ask for speech nobody hears; in a loud room, also offer touch
+            self._perform(self.dialogue.start(listening=self.hears, noisy=not self.voice_reliable))
             return True
         return True
 
@@ -554,6 +560,37 @@ class KioskController:
 
     # ------------------------------------------------------------ views
 
+    @property
+    def voice_reliable(self) -> bool:
+        """False when the room, as last measured, is too loud for spoken answers to be heard reliably."""
+        state = self.room.state if self.room is not None else None
+        return state is None or state.reliable
+
+    def room_measured(self, background_db: float, speech_db: float | None) -> None:
+        """The listener's latest measure of the room (and of the answer just heard, if any)."""
+        if self.room is None:
+            return
+        with self._lock:
+            was = self.voice_reliable
+            if speech_db is not None:
+                self.room.heard_answer(speech_db)
+            state = self.room.update(background_db)
+            if state.reliable != was:
+                log.info(
+                    "room %s for spoken answers: estimated SNR %.0f dB",
+                    "fit again" if state.reliable else "too loud",
+                    state.snr_db,
+                )
+                if self.state == IDLE:
+                    self._changed()
+
+    def room_snapshot(self) -> dict[str, Any] | None:
+        """The room as last measured, for the staff page (None: not measured, or no calibration)."""
+        with self._lock:
+            if not self.hears or self.room is None or self.room.state is None:
+                return None
+            return {**self.room.state.as_dict(), "min_snr_db": self.room.calibration.min_snr_db}
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return self._snapshot()
@@ -577,7 +614,9 @@ class KioskController:
             "settings": self.settings.as_dict(),
             "text": {
                 **self.text.fields,
-                "invite": self.text["invite" if self.hears else "invite_touch"],
+                "invite": self.text[
+                    "invite_touch" if not self.hears else "invite" if self.voice_reliable else "invite_noisy"
+                ],
                 "error": messages.say("error"),
             },
             "regions": dict(self.text.regions),

@@ -24,6 +24,7 @@ FIELDS = (
     "title",
     "invite",
     "invite_touch",
+    "invite_noisy",
     "start",
     "still_there",
     "emergency_wait",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import statistics
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ from typing import Any, Protocol, TextIO
 
 from ..core.content import static_texts
 from ..core.locale import Locale
+from ..core.room import NoiseFloor
 from ..speech.asr import PhraseRecognizer, Recognizer
 from ..speech.listening import Listener
 from ..speech.speech_in import ListenSettings, Microphone, MicrophoneError, frame_db
@@ -239,6 +241,10 @@ class KioskListener:
         self.err = err
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kiosk-listen", daemon=True)
+        # frame levels of the turn being heard, for the room's estimate (speech_level)
+        self._levels: collections.deque[tuple[float, float]] = collections.deque(maxlen=2000)
+        self._spoken: tuple[float | None, float | None] | None = None
+        self.noise_floor = NoiseFloor()
 
     def start(self) -> None:
         self._thread.start()
@@ -259,7 +265,23 @@ class KioskListener:
                 self._closed.wait(MIC_RETRY_S)
 
     def listen_once(self) -> None:
+        try:
+            self._listen_once()
+        finally:
+            self._measure_room()
+
+    def _measure_room(self) -> None:
+        """Tell the controller the room's background level and the level of the answer just heard."""
+        floor = self.noise_floor
+        speech = speech_level(self._levels, self._spoken, floor.level_db + self.listener.settings.above_background_db)
+        self._levels.clear()
+        self._spoken = None
+        if floor.ready:
+            self.controller.room_measured(floor.level_db, speech)
+
+    def _listen_once(self) -> None:
         key, expect = self.controller.listening()
+        echo_tail = self.listener.settings.echo_tail_ms / 1000.0
 
         def read(timeout: float) -> tuple[float, bytes] | None:
             if self._closed.is_set() or self.controller.listening()[0] != key:
@@ -267,6 +289,10 @@ class KioskListener:
             item = self.microphone.read(timeout)
             if item is not None:
                 self._indicate(*item)
+            if item is not None and item[0] >= self.quiet_after() + echo_tail:  # not the kiosk's own voice
+                level = frame_db(item[1])  # levels only: no audio is kept
+                self._levels.append((item[0], level))
+                self.noise_floor.add(level)
             return item
 
         if expect is None:  # idle: only the start phrases
@@ -285,6 +311,8 @@ class KioskListener:
             heard = self.listener.hear(expect, read, self.quiet_after)
         except _Changed:
             return
+        if heard.utterance.heard_speech:
+            self._spoken = (heard.utterance.speech_start, heard.utterance.speech_end)
         self.controller.listen_state(THINKING)
         self.controller.hear_event(heard.event, key=key)  # dropped if answered by touch meanwhile
         self.controller.listen_state(LISTENING)  # unless the kiosk now speaks (the controller knows)
@@ -307,6 +335,20 @@ class KioskListener:
                 continue
             print("The microphone is working again.", file=self.err, flush=True)
             return
+
+
+def speech_level(
+    levels: Sequence[tuple[float, float]], spoken: tuple[float | None, float | None] | None, loud_db: float
+) -> float | None:
+    """The median level of an answer's speech frames (those between its start and end standing
+    above the background), or None when no answer was heard."""
+    if spoken is None:
+        return None
+    start, end = spoken
+    if start is None or end is None:
+        return None
+    inside = [db for at, db in levels if start <= at <= end and db >= loud_db]
+    return statistics.median(inside) if inside else None
 
 
 # ------------------------------------------------------------------ assembly

@@ -526,6 +526,20 @@ def records_status(problem: str | None, notices: list[dict[str, str]], words: di
     return "\n".join(parts)
 
 
+def room_status(room: dict[str, Any] | None) -> str:
+    """The staff page's word on the room: whether spoken answers can be heard here (core/room.py)."""
+    if room is None:
+        return ""
+    level = f"background {room['background_db']:.0f} dBFS, estimated signal-to-noise ratio {room['snr_db']:.0f} dB"
+    if room["reliable"]:
+        return f'<p id="room" data-reliable="true">Room: quiet enough for spoken answers ({level}).</p>'
+    return (
+        f'<p id="room" data-reliable="false" role="status">Room: too loud for spoken answers to be heard reliably'
+        f" ({level}; at least {room['min_snr_db']:.0f} dB is needed). The welcome tells people they can touch"
+        " their answers; a quieter place or a headset microphone would help.</p>"
+    )
+
+
 def staff_page(
     kiosk: str,
     sessions: list[dict[str, Any]],
@@ -534,6 +548,7 @@ def staff_page(
     notices: list[dict[str, str]] | None = None,
     words: dict[str, str] | None = None,
     lang: str = "en",
+    room: dict[str, Any] | None = None,
 ) -> str:
     e = html.escape
     w = _words(words)
@@ -587,6 +602,7 @@ def staff_page(
 <h1>{e(w["records_title"].format(kiosk=kiosk))}</h1>
 <div id="alerts">{alert_banner(alerts, w)}</div>
 <div id="records-status">{records_status(problem, notices or [], w)}</div>
+<div id="room-status">{room_status(room)}</div>
 <h2>{e(w["sessions_title"].format(count=len(sessions)), quote=False)}</h2>
 <div id="sessions" data-count="{len(sessions)}" data-unsaved="{unsaved}">
 {listing}
@@ -744,8 +760,9 @@ def create_app(
                 controller.alerts_snapshot(),
                 records_problem(read_problem),
                 records.notices(),
-                words,
-                lang,
+                words=words,
+                lang=lang,
+                room=controller.room_snapshot(),
             )
         )
 

@@ -39,7 +39,7 @@ from .asr import Recognizer
 from .listening import Listener
 from .speech_in import ListenSettings
 from .spoken_eval import LEAD_S, ClipSource, same
-from .synthetic import Noise, Speech, Voice, mix
+from .synthetic import Noise, Speech, Voice, mix, noise_gain
 
 SCALE_POINTS = (0, 3, 7, 10)  # pain-scale numbers said, in every number word the grammar has for them
 DURATION_AMOUNT = 3  # said with each duration unit: "3 days", "삼 개월"
@@ -135,18 +135,35 @@ def seed(check: Check, voice: Voice) -> int:
 class Auditor:
     """Says phrases and hears them with the live loop's endpointer, recogniser and reading."""
 
-    def __init__(self, grammar: Grammar, recognizer: Recognizer, thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        grammar: Grammar,
+        recognizer: Recognizer,
+        thresholds: Thresholds | None = None,
+        room: Noise | None = None,
+        snr_db: float | None = None,
+    ) -> None:
         self.grammar = grammar
         self.recognizer = recognizer
         self.thresholds = thresholds or Thresholds()
         self.rate = recognizer.sample_rate
         self.speech = Speech(self.rate)
         self.listener = Listener(recognizer, ListenSettings())
-        self.silence = Noise("none", self.rate)  # a quiet room: the voices' confusions, not the room's
+        # By default a quiet room: the voices' confusions, not the room's.  With a room (the
+        # room-noise calibration), its noise runs through each clip at ``snr_db``.
+        self.room = room or Noise("none", self.rate)
+        self.snr_db = snr_db if room is not None else None
 
     def hear(self, check: Check, voice: Voice) -> Clip:
-        clip = mix(self.speech.say(check.phrase, voice), self.silence, None, LEAD_S, self.rate)
-        source = ClipSource(clip, self.silence.take, self.rate)
+        speech = self.speech.say(check.phrase, voice)
+        self.room.seek(seed(check, voice))
+        clip = mix(speech, self.room, self.snr_db, LEAD_S, self.rate)
+        gain = noise_gain(speech, self.snr_db) if self.snr_db is not None else 0.0
+
+        def background(n: int) -> np.ndarray:
+            return self.room.take(n) * gain
+
+        source = ClipSource(clip, background, self.rate)
         self.recognizer.reseed(seed(check, voice))
         event = self.listener.hear(Expectation(check.answer_type), source.read, lambda: float("-inf")).event
         if not isinstance(event, Heard):
