@@ -23,7 +23,7 @@ from voice_triage.core.locale import Locale, load_locale
 from voice_triage.core.room import NoiseFloor, RoomCalibration, RoomEstimate, load_room_calibration
 from voice_triage.core.yamlload import ContentError
 from voice_triage.kiosk.controller import IDLE, QUESTION, KioskController
-from voice_triage.kiosk.text import KioskText, load_locale_text
+from voice_triage.kiosk.text import KioskText, load_locale_text, load_staff_text
 from voice_triage.kiosk.web import room_status
 
 CAL = RoomCalibration("en", min_snr_db=20.0, speech_db=-26.0, margin_db=3.0)
@@ -178,7 +178,8 @@ def test_pink_noise_in_the_room_reaches_the_staff_page_and_the_welcome(tmp_path:
                 stderr=subprocess.DEVNULL,
             )
             room = wait_for(kiosk, 'data-reliable="false"', "the loud room to be noticed")
-            assert "too loud" in room
+            # said in the kiosk's locale (prompts/ko/staff.yaml)
+            assert load_staff_text("ko")["room_loud"].split(" (")[0] in room, room
             assert kiosk.state()["text"]["invite"] == load_locale_text("ko")["invite_noisy"]
             assert kiosk.post({"start": True}) == 200
             state = kiosk.wait(lambda s: bool(s["captions"]["lines"]), "the welcome")

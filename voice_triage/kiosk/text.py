@@ -205,6 +205,9 @@ STAFF_FIELDS: dict[str, tuple[str, ...]] = {
     "not_diagnosis": (),
     "print_record": (),
     "fhir": (),
+    "room_level": ("background", "snr"),
+    "room_quiet": ("level",),
+    "room_loud": ("level", "min_snr"),
 }
 
 

@@ -526,18 +526,17 @@ def records_status(problem: str | None, notices: list[dict[str, str]], words: di
     return "\n".join(parts)
 
 
-def room_status(room: dict[str, Any] | None) -> str:
+def room_status(room: dict[str, Any] | None, words: dict[str, str] | None = None) -> str:
     """The staff page's word on the room: whether spoken answers can be heard here (core/room.py)."""
     if room is None:
         return ""
-    level = f"background {room['background_db']:.0f} dBFS, estimated signal-to-noise ratio {room['snr_db']:.0f} dB"
+    e = html.escape
+    w = _words(words)
+    level = w["room_level"].format(background=f"{room['background_db']:.0f}", snr=f"{room['snr_db']:.0f}")
     if room["reliable"]:
-        return f'<p id="room" data-reliable="true">Room: quiet enough for spoken answers ({level}).</p>'
-    return (
-        f'<p id="room" data-reliable="false" role="status">Room: too loud for spoken answers to be heard reliably'
-        f" ({level}; at least {room['min_snr_db']:.0f} dB is needed). The welcome tells people they can touch"
-        " their answers; a quieter place or a headset microphone would help.</p>"
-    )
+        return f'<p id="room" data-reliable="true">{e(w["room_quiet"].format(level=level), quote=False)}</p>'
+    text = w["room_loud"].format(level=level, min_snr=f"{room['min_snr_db']:.0f}")
+    return f'<p id="room" data-reliable="false" role="status">{e(text, quote=False)}</p>'
 
 
 def staff_page(
@@ -602,7 +601,7 @@ def staff_page(
 <h1>{e(w["records_title"].format(kiosk=kiosk))}</h1>
 <div id="alerts">{alert_banner(alerts, w)}</div>
 <div id="records-status">{records_status(problem, notices or [], w)}</div>
-<div id="room-status">{room_status(room)}</div>
+<div id="room-status">{room_status(room, w)}</div>
 <h2>{e(w["sessions_title"].format(count=len(sessions)), quote=False)}</h2>
 <div id="sessions" data-count="{len(sessions)}" data-unsaved="{unsaved}">
 {listing}
