@@ -818,3 +818,30 @@ def test_the_result_says_why_each_cause_is_shown(locale: Locale) -> None:
     reasons = [line for line in said_lines if line.startswith(prefix)]
     assert reasons, said_lines
     assert any("fever" in line for line in reasons), reasons
+
+
+def test_a_range_reply_heard_unclearly_is_asked_again_and_two_that_agree_are_taken(locale: Locale) -> None:
+    """As for a yes/no question: an unclear yes to "is it 7 or more?" is not taken, nor thrown away as
+    not understood; the same question again, and a second hearing that agrees, narrows the range."""
+    messages = locale.content.messages
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "pain_score")
+    dialogue.handle(said("five", "nine"))
+    seven = messages.say("range_scale", amount="7")
+    again = spoken(dialogue.handle(said("yes", "no", gap=0.5)))
+    assert again == [messages.say("recheck"), seven], "an unclear yes is asked again"
+    assert "pain_score" not in dialogue.answers and dialogue.asking_yes_no
+    dialogue.handle(said("yes", "no", gap=3.0))  # heard yes again, unclearly but not poorly: two that agree
+    assert dialogue.answers["pain_score"] == 10 and dialogue.ranges["pain_score"] == (7, 10)
+
+
+def test_range_replies_that_disagree_are_not_taken(locale: Locale) -> None:
+    messages = locale.content.messages
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "pain_score")
+    dialogue.handle(said("five", "nine"))
+    dialogue.handle(said("yes", "no", gap=3.0))
+    assert spoken(dialogue.handle(said("no", "yes", gap=3.0)))[-1] == messages.say("range_scale", amount="7")
+    assert "pain_score" not in dialogue.answers
+    dialogue.handle(said("no", "yes", gap=0.5))  # a poor hearing never makes two that agree
+    assert "pain_score" not in dialogue.answers

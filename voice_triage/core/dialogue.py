@@ -205,6 +205,7 @@ class Dialogue:
     _pending_command: str | None = None
     # a number not heard, asked as yes/no questions instead: ([low, high] still possible, the cut asked)
     _range: tuple[int, int | None, int] | None = None
+    _range_heard: Value | None = None  # an unclear yes or no to the range question asked: a second must agree
     _failures: int = 0  # attempts at the current question that came to nothing
     _weak: bool = False  # the last spoken reading was too poor to count towards two agreeing hearings
     _touch_offered: bool = False
@@ -303,6 +304,7 @@ class Dialogue:
         self._pending = None
         self._pending_command = None
         self._range = None
+        self._range_heard = None
         self.approximate.clear()
         self.ranges.clear()
         self._weak = False
@@ -473,6 +475,7 @@ class Dialogue:
         assert self.current is not None
         high = 10 if self.current.type is AnswerType.SCALE_0_10 else None
         self._range = (0, high, 0)
+        self._range_heard = None
         self._failures = 0  # yes/no questions are a fresh start for this answer
         return self._range_question()
 
@@ -496,9 +499,19 @@ class Dialogue:
         if meaning.value == UNKNOWN:
             self._range = None
             return self._accept(UNKNOWN, self._words(UNKNOWN))
-        if meaning.value not in ("yes", "no") or not clear:
+        if meaning.value not in ("yes", "no"):
             return self._failed("no_match")
+        if not clear and not (self._range_heard == meaning.value and not self._weak):
+            # not heard clearly: asked again, and two hearings that agree are taken (as for a yes/no question)
+            first = self._range_heard is None
+            self._range_heard = meaning.value
+            if not first:
+                self._failures += 1
+                if self._failures >= self._budget():
+                    return self._give_up()
+            return [Say(self.content.messages.say("recheck"), "question"), *self._range_question()]
         self._range = (cut, high, cut) if meaning.value == "yes" else (low, cut - 1, cut)
+        self._range_heard = None
         return self._range_question()
 
     def _range_found(self, low: int, high: int | None) -> list[Action]:
