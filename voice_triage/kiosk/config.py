@@ -58,6 +58,7 @@ class AudioConfig:
 class Timeouts:
     no_input_s: float = 10.0  # silence after a question before it counts as no answer
     trailing_silence_ms: int = 500  # silence that ends an answer
+    short_silence_ms: int = 200  # silence that ends a complete answer no longer phrase starts with
     still_there_s: float = 45.0  # silence mid-session before "are you still there?"
     reset_after_s: float = 90.0  # silence mid-session before an abandoned session is wiped
     result_pause_s: float = 120.0  # how long the result stays before it is wiped
@@ -271,6 +272,7 @@ def _load_timeouts(check: _Checker, node: Any, at: tuple[str, int]) -> Timeouts:
         return Timeouts()
     keys: dict[str, _Kind] = {name: _NUMBER for name in Timeouts.__dataclass_fields__}
     keys["trailing_silence_ms"] = int
+    keys["short_silence_ms"] = int
     section = check.section(node, at, "timeouts", keys)
     d = Timeouts()
     result = Timeouts(
@@ -278,6 +280,7 @@ def _load_timeouts(check: _Checker, node: Any, at: tuple[str, int]) -> Timeouts:
         trailing_silence_ms=int(
             check.number(section, "trailing_silence_ms", "timeouts", d.trailing_silence_ms, whole=True)
         ),
+        short_silence_ms=int(check.number(section, "short_silence_ms", "timeouts", d.short_silence_ms, whole=True)),
         still_there_s=float(check.number(section, "still_there_s", "timeouts", d.still_there_s)),
         reset_after_s=float(check.number(section, "reset_after_s", "timeouts", d.reset_after_s)),
         result_pause_s=float(check.number(section, "result_pause_s", "timeouts", d.result_pause_s)),

@@ -257,8 +257,14 @@ class KioskListener:
                 log.exception("listening failed; trying again")
                 self._closed.wait(MIC_RETRY_S)
 
+    def pace(self) -> float:
+        """How much longer than configured to wait for an answer: as much slower as the speech now is."""
+        controller = self.controller
+        return max(1.0, controller.defaults.rate / max(1, controller.settings.rate))
+
     def listen_once(self) -> None:
         key, expect = self.controller.listening()
+        self.listener.settings.pace = self.pace()  # "slower" gives longer to answer and to pause, too
 
         def read(timeout: float) -> tuple[float, bytes] | None:
             if self._closed.is_set() or self.controller.listening()[0] != key:
@@ -352,7 +358,10 @@ def start_voice(
         start = recognizer.phrase_recognizer(controller.text.start_phrases)
         microphone = Microphone(recognizer.sample_rate, config.audio.input_device)
         listen = ListenSettings(
-            trailing_silence_ms=config.timeouts.trailing_silence_ms, no_input_timeout_s=config.timeouts.no_input_s
+            trailing_silence_ms=config.timeouts.trailing_silence_ms,
+            short_silence_ms=config.timeouts.short_silence_ms,
+            grow_silence_ms=config.timeouts.trailing_silence_ms,
+            no_input_timeout_s=config.timeouts.no_input_s,
         )
         listener = KioskListener(controller, recognizer, start, microphone, listen, quiet_after, err)
         listener.start()

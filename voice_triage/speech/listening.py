@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.dialogue import Event, Expectation, Heard, NoInput, NoMatch
+from ..core.endpointing import heard_units, turn_over
 from .asr import Recognizer
 from .speech_in import Endpointer, ListenSettings, Utterance
 
@@ -40,8 +41,15 @@ class Listener:
     def hear(self, kind: Expectation, read: Read, quiet_after: Callable[[], float]) -> Listened:
         """Listen for one answer of ``kind``; ``read(timeout)`` gives (time, frame) or None."""
         recognizer = self.recognizer
+        completion = recognizer.completion(kind)
+        silences = self.settings.silences
+
+        def over(silent_ms: float) -> bool:  # the grammar-aware end of turn, from vosk's partial result
+            heard = heard_units(recognizer.partial(kind), recognizer.garbage)
+            return turn_over(heard, completion, silent_ms, silences)
+
         try:
-            utterance = self.endpointer.listen(read, lambda pcm: recognizer.accept(kind, pcm), quiet_after)
+            utterance = self.endpointer.listen(read, lambda pcm: recognizer.accept(kind, pcm), quiet_after, over)
         except BaseException:
             recognizer.finish(kind)  # throw away what was fed so far: the next answer starts clean
             raise

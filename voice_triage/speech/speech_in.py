@@ -1,9 +1,12 @@
 """Speech in: the microphone, and an endpointer that finds where an answer ends.
 
 A voice-activity detector (webrtcvad) sits in front of vosk: it decides when
-the patient starts speaking, when they have stopped (a configurable stretch of
-trailing silence), and when they have said nothing at all (the no-input
-timeout, generous by default for slow or impaired speech).  Audio heard while
+the patient starts speaking, when they have stopped, and when they have said
+nothing at all (the no-input timeout, generous by default for slow or
+impaired speech).  How much silence ends an answer depends on what has been
+heard so far (:mod:`voice_triage.core.endpointing`): a short silence after a
+complete answer that cannot grow, the full trailing silence otherwise.  Every
+wait is configurable, and "slower" lengthens them all (``ListenSettings.pace``).  Audio heard while
 the kiosk itself is speaking, and for a short tail after, is thrown away, so
 the kiosk never takes its own prompts for answers.  No audio is ever stored.
 """
@@ -23,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.endpointing import Silences
+
 log = logging.getLogger(__name__)
 
 FRAME_MS = 30  # webrtcvad takes 10, 20 or 30 ms frames
@@ -32,11 +37,18 @@ class MicrophoneError(Exception):
     """No microphone, or it stopped working: str() is one sentence."""
 
 
+SLOWER_PACE = 1.25  # "slower" lengthens every wait by this (the speech rate goes down by 0.8)
+MAX_PACE = 3.0
+
+
 @dataclass
 class ListenSettings:
-    trailing_silence_ms: int = 500  # silence that ends an answer
+    trailing_silence_ms: int = 500  # silence that ends an answer that is not known to be complete
+    short_silence_ms: int = 200  # silence that ends a complete answer no longer phrase starts with
+    grow_silence_ms: int = 500  # silence after the start of a longer phrase (at least trailing_silence_ms)
     no_input_timeout_s: float = 10.0  # nothing said by then: a no-input event
     max_answer_s: float = 12.0  # an answer never runs longer than this
+    pace: float = 1.0  # every wait above is multiplied by this; "slower" raises it (never below 1)
     echo_tail_ms: int = 250  # also ignore this long after the kiosk stops speaking
     vad_aggressiveness: int = 2  # 0 (keeps most sound) .. 3 (strictest)
     start_frames: int = 3  # voiced frames (of the last start_frames + 2) that start an answer
@@ -44,6 +56,16 @@ class ListenSettings:
     # A frame is speech only if it also stands this far above the room's background level
     # (so babble or a television between answers never reaches the recogniser).
     above_background_db: float = 6.0
+
+    def slower(self) -> None:
+        """The patient asked for slower speech: give them longer to answer and to pause, too."""
+        self.pace = min(MAX_PACE, self.pace * SLOWER_PACE)
+
+    @property
+    def silences(self) -> Silences:
+        """The three end-of-turn silences at the current pace."""
+        base = Silences(self.short_silence_ms, self.trailing_silence_ms, self.grow_silence_ms)
+        return base.scaled(max(1.0, self.pace))
 
 
 @dataclass(frozen=True)
@@ -53,6 +75,7 @@ class Utterance:
     heard_speech: bool
     speech_start: float | None = None
     speech_end: float | None = None  # last voiced frame
+    early: bool = False  # ended by the short silence after a complete answer
 
 
 class Microphone:
@@ -185,14 +208,22 @@ class Endpointer:
         read: Callable[[float], tuple[float, bytes] | None],
         sink: Callable[[bytes], None],
         quiet_after: Callable[[], float],
+        over: Callable[[float], bool] | None = None,
     ) -> Utterance:
         """Read frames until an answer ends or nobody speaks.
 
         ``quiet_after()`` is the time until which the kiosk's own voice (plus
         the echo tail) may be in the microphone: frames from before it are
-        dropped, and the no-input clock starts only after it.
+        dropped, and the no-input clock starts only after it.  ``over(ms)``
+        says whether that much silence, after what has been heard so far, ends
+        the answer; it is asked only once the short silence has passed (without
+        it, the full trailing silence ends every answer).
         """
         s = self.settings
+        pace = max(1.0, s.pace)
+        silences = s.silences
+        no_input_s = s.no_input_timeout_s * pace
+        max_answer_s = s.max_answer_s * pace
         tail = s.echo_tail_ms / 1000.0
         window: collections.deque[bool] = collections.deque(maxlen=s.start_frames + 2)
         pre_roll: collections.deque[bytes] = collections.deque(maxlen=max(1, s.pre_roll_ms // FRAME_MS))
@@ -203,7 +234,7 @@ class Endpointer:
             item = read(0.5)
             now = time.monotonic()
             if item is None:
-                if opened_at is not None and started is None and now - opened_at > s.no_input_timeout_s:
+                if opened_at is not None and started is None and now - opened_at > no_input_s:
                     return Utterance(False)
                 continue
             at, frame = item
@@ -220,12 +251,21 @@ class Endpointer:
                     last_voiced = at
                     for earlier in pre_roll:
                         sink(earlier)
-                elif at - opened_at > s.no_input_timeout_s:
+                elif at - opened_at > no_input_s:
                     return Utterance(False)
                 continue
             sink(frame)
             if voiced:
                 last_voiced = at
             assert last_voiced is not None
-            if at - last_voiced >= s.trailing_silence_ms / 1000.0 or at - started >= s.max_answer_s:
-                return Utterance(True, started, last_voiced + FRAME_MS / 1000.0)
+            silent_ms = 1000.0 * (at - last_voiced)
+            end = last_voiced + FRAME_MS / 1000.0
+            if at - started >= max_answer_s or silent_ms >= max(silences.full_ms, silences.grow_ms):
+                return Utterance(True, started, end)
+            if silent_ms < silences.short_ms:
+                continue
+            if over is None:
+                if silent_ms >= silences.full_ms:
+                    return Utterance(True, started, end)
+            elif over(silent_ms):
+                return Utterance(True, started, end, early=silent_ms < silences.full_ms)
