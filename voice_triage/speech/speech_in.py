@@ -53,6 +53,7 @@ class ListenSettings:
     vad_aggressiveness: int = 2  # 0 (keeps most sound) .. 3 (strictest)
     start_frames: int = 3  # voiced frames (of the last start_frames + 2) that start an answer
     pre_roll_ms: int = 300  # audio kept from just before the start
+    barge_in: bool = False  # hear answers over the kiosk's own voice (echo cancelled); off: drop what it hears
     # A frame is speech only if it also stands this far above the room's background level
     # (so babble or a television between answers never reaches the recogniser).
     above_background_db: float = 6.0
@@ -76,6 +77,50 @@ class Utterance:
     speech_start: float | None = None
     speech_end: float | None = None  # last voiced frame
     early: bool = False  # ended by the short silence after a complete answer
+    barged: bool = False  # began while the kiosk was speaking, and stopped it
+
+
+class BargeIn:
+    """Listening through the kiosk's own voice: its echo cancelled, the prompt stopped by an answer.
+
+    ``played(until, count)`` gives the loudspeaker samples handed over up to a
+    time; ``interrupt()`` stops the prompt.  A frame heard while the kiosk
+    speaks counts as speech only when the voice-activity detector says so and
+    it stands ``margin_db`` above the echo residue (the median level of recent
+    cancelled frames that were not speech), and once enough of the residue
+    has been heard to know its level.
+    """
+
+    RESIDUE_FRAMES = 10  # cancelled prompt frames heard before speech over a prompt is believed
+
+    def __init__(
+        self,
+        canceller: Any,
+        played: Callable[[float, int], np.ndarray],
+        interrupt: Callable[[], None],
+        margin_db: float = 12.0,
+    ) -> None:
+        self.canceller = canceller
+        self.played = played
+        self.interrupt = interrupt
+        self.margin_db = margin_db
+        self.residue = Background(frames=100)
+        self._residue_heard = 0
+
+    def cancel(self, at: float, frame: bytes) -> bytes:
+        cleaned: bytes = self.canceller.cancel(frame, self.played(at, len(frame) // 2))
+        return cleaned
+
+    def stands_out(self, frame: bytes, endpointer: Endpointer) -> bool:
+        level = frame_db(frame)
+        voiced = bool(endpointer._vad.is_speech(frame, endpointer.sample_rate))
+        enough = self._residue_heard >= self.RESIDUE_FRAMES
+        loud = level >= self.residue.level_db + self.margin_db
+        if not (voiced and loud and enough):
+            self.residue.add(level)
+            self._residue_heard += 1
+            return False
+        return True
 
 
 class Microphone:
@@ -209,6 +254,7 @@ class Endpointer:
         sink: Callable[[bytes], None],
         quiet_after: Callable[[], float],
         over: Callable[[float], bool] | None = None,
+        barge_in: BargeIn | None = None,
     ) -> Utterance:
         """Read frames until an answer ends or nobody speaks.
 
@@ -217,7 +263,10 @@ class Endpointer:
         dropped, and the no-input clock starts only after it.  ``over(ms)``
         says whether that much silence, after what has been heard so far, ends
         the answer; it is asked only once the short silence has passed (without
-        it, the full trailing silence ends every answer).
+        it, the full trailing silence ends every answer).  With ``barge_in``,
+        frames heard while the kiosk speaks are not dropped: its echo is
+        cancelled, and speech that stands out from what is left of it starts
+        the answer and stops the prompt.
         """
         s = self.settings
         pace = max(1.0, s.pace)
@@ -230,6 +279,7 @@ class Endpointer:
         started: float | None = None
         last_voiced: float | None = None
         opened_at: float | None = None
+        barged = False
         while True:
             item = read(0.5)
             now = time.monotonic()
@@ -238,8 +288,24 @@ class Endpointer:
                     return Utterance(False)
                 continue
             at, frame = item
-            if at < quiet_after() + tail or len(frame) * 1000 // (2 * self.sample_rate) != FRAME_MS:
-                continue  # the kiosk's own voice, or a ragged frame
+            if len(frame) * 1000 // (2 * self.sample_rate) != FRAME_MS:
+                continue  # a ragged frame
+            speaking = at < quiet_after() + tail
+            if barge_in is not None:  # hear through the kiosk's voice: its echo taken out
+                frame = barge_in.cancel(at, frame)
+                if speaking and started is None:
+                    voiced = barge_in.stands_out(frame, self)
+                    window.append(voiced)
+                    pre_roll.append(frame)
+                    if sum(window) >= s.start_frames:
+                        barge_in.interrupt()
+                        barged = True
+                        started = last_voiced = at
+                        for earlier in pre_roll:
+                            sink(earlier)
+                    continue
+            elif speaking:
+                continue  # the kiosk's own voice
             if opened_at is None:
                 opened_at = at
             voiced = self.is_speech(frame)
@@ -261,11 +327,11 @@ class Endpointer:
             silent_ms = 1000.0 * (at - last_voiced)
             end = last_voiced + FRAME_MS / 1000.0
             if at - started >= max_answer_s or silent_ms >= max(silences.full_ms, silences.grow_ms):
-                return Utterance(True, started, end)
+                return Utterance(True, started, end, barged=barged)
             if silent_ms < silences.short_ms:
                 continue
             if over is None:
                 if silent_ms >= silences.full_ms:
-                    return Utterance(True, started, end)
+                    return Utterance(True, started, end, barged=barged)
             elif over(silent_ms):
-                return Utterance(True, started, end, early=silent_ms < silences.full_ms)
+                return Utterance(True, started, end, early=silent_ms < silences.full_ms, barged=barged)
