@@ -453,6 +453,97 @@ def turn_taking(env: dict[str, str], limit: int = 40) -> dict[str, object]:
     return out
 
 
+def barge_in(env: dict[str, str], prompts: int = 50, answers: int = 24) -> dict[str, object]:
+    """Barge-in through PulseAudio, with the speex echo canceller: prompts alone, and answers over prompts.
+
+    Prompts alone (nobody speaks): each one the kiosk took for an answer counts.
+    Answers over prompts: a short complete answer starts 1 s into the prompt;
+    the delay is from the answer's start (paplay started) to the prompt's stop
+    (the player's stop() plus its output latency).
+    """
+    os.environ.update(env)
+    import random
+
+    import sounddevice as sd
+
+    sd._terminate()
+    sd._initialize()
+    from voice_triage.core.dialogue import Expectation
+    from voice_triage.speech.asr import Recognizer
+    from voice_triage.speech.echo import EchoCanceller
+    from voice_triage.speech.listening import Listener
+    from voice_triage.speech.speech_in import FRAME_MS, BargeIn, ListenSettings, Microphone
+    from voice_triage.speech.speech_out import Player, Speaker, Synthesizer, VoiceSettings, to_wav_bytes
+
+    locale = load_locale("ko")
+    recognizer = Recognizer(find_model("ko"), locale.grammar)
+    questions = [q for q in locale.content.questions]
+    synth = Synthesizer("ko", VoiceSettings(rate=190))
+    synth.prerender(q.text for q in questions)
+    speaker = Speaker(synth, Player(synth.sample_rate))
+    microphone = Microphone(recognizer.sample_rate)
+    player = speaker.player
+    canceller = EchoCanceller(recognizer.sample_rate * FRAME_MS // 1000, recognizer.sample_rate)
+    through = BargeIn(canceller, player.played, player.stop)
+    listener = Listener(recognizer, ListenSettings(barge_in=True, no_input_timeout_s=0.6))
+    tmp = Path(tempfile.mkdtemp())
+    taken: list[str] = []
+    delays: list[float] = []
+    missed = 0
+    rng = random.Random(5)
+    try:
+        for index in range(prompts):  # nobody speaks: every answer heard is the kiosk's own voice
+            question = questions[index % len(questions)]
+            speaking = threading.Thread(target=speaker.say, args=(question.text,), daemon=True)
+            speaking.start()
+            heard = listener.hear(Expectation(question.type), microphone.read, lambda: speaker.busy_until, through)
+            if heard.utterance.heard_speech:
+                taken.append(f"prompt {index} ({question.id}){' over the prompt' if heard.utterance.barged else ''}")
+                player.stop()
+            speaking.join()
+        short = turn_cases(recognizer.completion)["short"]
+        for index, (phrase, answer_type, _) in enumerate(rng.sample(short, min(answers, len(short)))):
+            voice, rate = TURN_VOICES[index % len(TURN_VOICES)]
+            wav = tmp / "answer.wav"
+            wav.write_bytes(to_wav_bytes(trimmed(phrase, voice, rate).astype(np.float32) / 32768.0, 16000))
+            question = questions[index % len(questions)]
+            player.stopped_at = None
+            started: list[float] = []
+
+            def patient(wav: Path = wav, started: list[float] = started) -> None:
+                time.sleep(1.0)
+                started.append(time.monotonic())
+                subprocess.run(["paplay", "--latency-msec=20", str(wav)], env=env, check=True)
+
+            speaking = threading.Thread(target=speaker.say, args=(question.text,), daemon=True)
+            talking = threading.Thread(target=patient, daemon=True)
+            speaking.start()
+            talking.start()
+            heard = listener.hear(Expectation(answer_type), microphone.read, lambda: speaker.busy_until, through)
+            speaking.join()
+            talking.join()
+            if heard.utterance.barged and player.stopped_at is not None and started:
+                delays.append(player.stopped_at + player.latency - started[0])
+            else:
+                missed += 1
+            time.sleep(0.3)
+    finally:
+        microphone.close()
+        player.close()
+        canceller.close()
+    return {
+        "prompts": prompts,
+        "prompts_taken_for_answers": len(taken),
+        "taken": taken,
+        "answers_over_prompts": answers,
+        "answers_that_stopped_the_prompt": len(delays),
+        "answers_not_detected_over_the_prompt": missed,
+        "stop_ms_median": round(1000 * statistics.median(delays)) if delays else None,
+        "stop_ms_p95": round(1000 * pct(delays, 0.95)) if delays else None,
+        "margin_db": through.margin_db,
+    }
+
+
 def model_alone() -> dict[str, float]:
     """RSS of a process that only loads the model: total, and the load's own increase."""
     import vosk
@@ -526,7 +617,9 @@ def main() -> int:
     parser.add_argument("--gap-turns", type=int, default=20)
     parser.add_argument("--memory-turns", type=int, default=200)
     parser.add_argument("--turn-answers", type=int, default=40, help="answers per turn-taking set (at most)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "gap", "turns", "paused", "memory"])
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["accuracy", "gap", "turns", "paused", "barge", "memory"]
+    )
     args = parser.parse_args()
     out_file = ROOT / "bench" / "results.json"
     # parts skipped this time keep their previous figures
@@ -569,6 +662,10 @@ def main() -> int:
     if "turns" not in args.skip:
         with virtual_audio() as env:
             results["turn_taking"] = turn_taking(env, args.turn_answers)
+    if "barge" not in args.skip:
+        with virtual_audio() as env:
+            results["barge_in"] = barge_in(env)
+        print("barge-in", results["barge_in"], flush=True)
     out_file.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return 0
 

@@ -52,6 +52,9 @@ class AudioConfig:
 
     input_device: int | str | None = None
     output_device: int | str | None = None
+    # hear answers spoken over the kiosk's own voice (speex echo cancellation); off: the microphone is
+    # ignored while the kiosk speaks (bench/README.md: barge-in, measured on the virtual loop)
+    barge_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,10 +263,12 @@ def _device(check: _Checker, node: LineDict | None, key: str) -> int | str | Non
 def _load_audio(check: _Checker, node: Any, at: tuple[str, int]) -> AudioConfig:
     if node is None:
         return AudioConfig()
-    section = check.section(node, at, "audio", {"input_device": _DEVICE, "output_device": _DEVICE})
+    section = check.section(node, at, "audio", {"input_device": _DEVICE, "output_device": _DEVICE, "barge_in": bool})
+    barge_in = check.get(section, "barge_in", bool)
     return AudioConfig(
         input_device=_device(check, section, "input_device"),
         output_device=_device(check, section, "output_device"),
+        barge_in=bool(barge_in) if barge_in is not None else False,
     )
 
 

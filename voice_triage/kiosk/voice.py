@@ -35,7 +35,7 @@ from ..core.content import static_texts
 from ..core.locale import Locale
 from ..speech.asr import PhraseRecognizer, Recognizer
 from ..speech.listening import Listener
-from ..speech.speech_in import ListenSettings, Microphone, MicrophoneError
+from ..speech.speech_in import BargeIn, ListenSettings, Microphone, MicrophoneError
 from ..speech.speech_out import LoudspeakerLost, SpeechOutputError
 from .config import KioskConfig
 from .controller import KioskController
@@ -228,8 +228,10 @@ class KioskListener:
         settings: ListenSettings,
         quiet_after: Callable[[], float],
         err: TextIO = sys.stderr,
+        barge_in: BargeIn | None = None,
     ) -> None:
         self.controller = controller
+        self.barge_in = barge_in  # None: the microphone is ignored while the kiosk speaks
         self.recognizer = recognizer
         self.start_recognizer = start
         self.microphone = microphone
@@ -283,7 +285,7 @@ class KioskListener:
                 self.controller.heard(text, key=key)  # dropped if the screen moved on meanwhile
             return
         try:
-            heard = self.listener.hear(expect, read, self.quiet_after)
+            heard = self.listener.hear(expect, read, self.quiet_after, self.barge_in)
         except _Changed:
             return
         self.controller.hear_event(heard.event, key=key)  # dropped if answered by touch meanwhile
@@ -325,6 +327,27 @@ def kiosk_texts(locale: Locale, text: KioskText) -> list[str]:
     return list(dict.fromkeys([*static_texts(locale.content), *extra]))
 
 
+def _barge_in(
+    config: KioskConfig, speech: KioskSpeech | None, speaker: PlayerSpeaker | None, rate: int, err: TextIO
+) -> BargeIn | None:
+    """Listening through the kiosk's voice, when the config asks for it and echo cancellation is available."""
+    if not config.audio.barge_in or speech is None or speaker is None:
+        return None
+    from ..speech.echo import EchoCanceller, EchoUnavailable
+    from ..speech.speech_in import FRAME_MS
+
+    try:
+        canceller = EchoCanceller(rate * FRAME_MS // 1000, rate)
+    except EchoUnavailable as exc:
+        print(exc, file=err, flush=True)
+        return None
+    player = speaker.speaker.player
+    if player.sample_rate != rate:
+        print("Barge-in needs the loudspeaker at the microphone's rate; it stays off.", file=err, flush=True)
+        return None
+    return BargeIn(canceller, player.played, speech.interrupt)
+
+
 def start_voice(
     controller: KioskController, config: KioskConfig, locale: Locale, err: TextIO = sys.stderr
 ) -> Voice | None:
@@ -363,7 +386,9 @@ def start_voice(
             grow_silence_ms=config.timeouts.trailing_silence_ms,
             no_input_timeout_s=config.timeouts.no_input_s,
         )
-        listener = KioskListener(controller, recognizer, start, microphone, listen, quiet_after, err)
+        barge_in = _barge_in(config, speech, speaker, recognizer.sample_rate, err)
+        listen.barge_in = barge_in is not None
+        listener = KioskListener(controller, recognizer, start, microphone, listen, quiet_after, err, barge_in)
         listener.start()
         controller.hears = True
     except (ModelError, MicrophoneError) as exc:
