@@ -84,43 +84,61 @@ class BargeIn:
     """Listening through the kiosk's own voice: its echo cancelled, the prompt stopped by an answer.
 
     ``played(until, count)`` gives the loudspeaker samples handed over up to a
-    time; ``interrupt()`` stops the prompt.  A frame heard while the kiosk
-    speaks counts as speech only when the voice-activity detector says so and
-    it stands ``margin_db`` above the echo residue (the median level of recent
-    cancelled frames that were not speech), and once enough of the residue
-    has been heard to know its level.
+    time; ``interrupt()`` stops the prompt.  What is left of the echo rises
+    and falls with the prompt, so a frame heard while the kiosk speaks counts
+    as speech only when the voice-activity detector says so and it stands
+    ``margin_db`` above the loudest of the prompt of the last ``tail_ms``
+    (what can still echo) plus the coupling learned so far (the 90th
+    percentile of residue minus prompt level, over frames that were not
+    speech), and only once enough of the residue has been heard to know it.
     """
 
-    RESIDUE_FRAMES = 10  # cancelled prompt frames heard before speech over a prompt is believed
+    RESIDUE_FRAMES = 20  # cancelled prompt frames heard before speech over a prompt is believed
+    SILENT_DB = -50.0  # a prompt quieter than this leaves nothing to cancel
 
     def __init__(
         self,
         canceller: Any,
         played: Callable[[float, int], np.ndarray],
         interrupt: Callable[[], None],
-        margin_db: float = 12.0,
+        margin_db: float = 10.0,
+        tail_ms: int = 400,
     ) -> None:
         self.canceller = canceller
         self.played = played
         self.interrupt = interrupt
         self.margin_db = margin_db
-        self.residue = Background(frames=100)
-        self._residue_heard = 0
+        self.tail_ms = tail_ms
+        self._coupling: collections.deque[float] = collections.deque(maxlen=300)
+        self._prompt_db = -100.0
 
     def cancel(self, at: float, frame: bytes) -> bytes:
-        cleaned: bytes = self.canceller.cancel(frame, self.played(at, len(frame) // 2))
+        count = len(frame) // 2
+        recent = self.played(at, max(count, 16 * self.tail_ms))  # 16 samples a ms (16 kHz)
+        usable = len(recent) - len(recent) % count
+        levels = [frame_db(recent[i : i + count].tobytes()) for i in range(len(recent) - usable, len(recent), count)]
+        self._prompt_db = max(levels, default=-100.0)
+        cleaned: bytes = self.canceller.cancel(frame, recent[-count:])
         return cleaned
+
+    @property
+    def coupling_db(self) -> float:
+        ordered = sorted(self._coupling)
+        return ordered[int(0.9 * (len(ordered) - 1))] if ordered else 0.0
 
     def stands_out(self, frame: bytes, endpointer: Endpointer) -> bool:
         level = frame_db(frame)
         voiced = bool(endpointer._vad.is_speech(frame, endpointer.sample_rate))
-        enough = self._residue_heard >= self.RESIDUE_FRAMES
-        loud = level >= self.residue.level_db + self.margin_db
-        if not (voiced and loud and enough):
-            self.residue.add(level)
-            self._residue_heard += 1
-            return False
-        return True
+        echo = self._prompt_db > self.SILENT_DB
+        enough = len(self._coupling) >= self.RESIDUE_FRAMES
+        floor = endpointer.background.level_db + endpointer.settings.above_background_db
+        if echo:
+            floor = max(floor, self._prompt_db + self.coupling_db + self.margin_db)
+        if voiced and enough and level >= floor:
+            return True
+        if echo:
+            self._coupling.append(level - self._prompt_db)
+        return False
 
 
 class Microphone:
