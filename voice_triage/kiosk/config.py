@@ -61,10 +61,10 @@ class AudioConfig:
 class Timeouts:
     no_input_s: float = 10.0  # silence after a question before it counts as no answer
     trailing_silence_ms: int = 500  # silence that ends an answer
-    short_silence_ms: int = 200  # silence that ends a complete answer no longer phrase starts with
     still_there_s: float = 45.0  # silence mid-session before "are you still there?"
     reset_after_s: float = 90.0  # silence mid-session before an abandoned session is wiped
     result_pause_s: float = 120.0  # how long the result stays before it is wiped
+    short_silence_ms: int = 200  # silence that ends a complete answer no longer phrase starts with
 
 
 @dataclass(frozen=True)
