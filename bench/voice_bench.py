@@ -341,7 +341,9 @@ def paused_frames() -> dict[str, object]:
     return {"answers": answers, "ended_early": early, "cut_off": len(cut), "cut_off_answers": cut}
 
 
-def turn_taking(env: dict[str, str], limit: int = 40) -> dict[str, object]:
+def turn_taking(
+    env: dict[str, str], limit: int = 40, sets: tuple[str, ...] = ("short", "grow", "paused")
+) -> dict[str, object]:
     """One turn at a time through PulseAudio: the patient answers, the kiosk starts its next prompt.
 
     The gap is measured on the virtual microphone (a separate recorder): from
@@ -378,7 +380,11 @@ def turn_taking(env: dict[str, str], limit: int = 40) -> dict[str, object]:
     try:
         for name, chosen in cases.items():
             chosen = rng.sample(chosen, min(limit, len(chosen)))
+            if name not in sets:
+                continue
             gaps: list[float] = []
+            early_gaps: list[float] = []  # answers the model heard as a complete reply: ended by the short silence
+            full_gaps: list[float] = []  # the rest (most of them misheard as no reply, or as the start of one)
             early = 0
             cut: list[str] = []
             stretched: list[str] = []  # cut off, but the loop had stretched the pause beyond 500 ms
@@ -428,6 +434,7 @@ def turn_taking(env: dict[str, str], limit: int = 40) -> dict[str, object]:
                 before = [t for t, rms in recorder.frames if played[0] < t < onset - 0.15 and rms > 0.01]
                 if before:
                     gaps.append(onset - (before[-1] + 0.01))
+                    (early_gaps if heard.utterance.early else full_gaps).append(gaps[-1])
             row: dict[str, object] = {"answers": len(chosen), "ended_early": early}
             if name == "paused":
                 row["cut_off"] = len(cut)
@@ -437,6 +444,10 @@ def turn_taking(env: dict[str, str], limit: int = 40) -> dict[str, object]:
                 row["gap_ms_median"] = round(1000 * statistics.median(gaps)) if gaps else None
                 row["gap_ms_p95"] = round(1000 * pct(gaps, 0.95)) if gaps else None
                 row["gaps_measured"] = len(gaps)
+                for part, values in (("ended_early", early_gaps), ("full_silence", full_gaps)):
+                    row[f"{part}_gap_ms_median"] = round(1000 * statistics.median(values)) if values else None
+                    row[f"{part}_gap_ms_p95"] = round(1000 * pct(values, 0.95)) if values else None
+                    row[f"{part}_gaps"] = len(values)
             out[name] = row
             print(name, row, flush=True)
     finally:
@@ -618,6 +629,9 @@ def main() -> int:
     parser.add_argument("--memory-turns", type=int, default=200)
     parser.add_argument("--turn-answers", type=int, default=40, help="answers per turn-taking set (at most)")
     parser.add_argument(
+        "--turn-sets", nargs="*", default=["short", "grow", "paused"], choices=["short", "grow", "paused"]
+    )
+    parser.add_argument(
         "--skip", nargs="*", default=[], choices=["accuracy", "gap", "turns", "paused", "barge", "memory"]
     )
     args = parser.parse_args()
@@ -661,7 +675,9 @@ def main() -> int:
         print("paused (frames)", results["paused_frames"], flush=True)
     if "turns" not in args.skip:
         with virtual_audio() as env:
-            results["turn_taking"] = turn_taking(env, args.turn_answers)
+            previous = results.get("turn_taking")
+            fresh = turn_taking(env, args.turn_answers, tuple(args.turn_sets))
+            results["turn_taking"] = {**(previous if isinstance(previous, dict) else {}), **fresh}
     if "barge" not in args.skip:
         with virtual_audio() as env:
             results["barge_in"] = barge_in(env)
