@@ -405,6 +405,7 @@ def turn_taking(
                     played.append(time.monotonic())
                     subprocess.run(["paplay", "--latency-msec=20", str(wav)], env=env, check=True)
 
+                microphone.drain()  # what is left of the last turn is not this answer
                 thread = threading.Thread(target=patient, daemon=True)
                 thread.start()
                 reseed_dither()
