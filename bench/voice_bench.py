@@ -496,7 +496,7 @@ def barge_in(env: dict[str, str], prompts: int = 50, answers: int = 24) -> dict[
     microphone = Microphone(recognizer.sample_rate)
     player = speaker.player
     canceller = EchoCanceller(recognizer.sample_rate * FRAME_MS // 1000, recognizer.sample_rate)
-    through = BargeIn(canceller, player.played, player.stop)
+    through = BargeIn(canceller, player, player.stop)
     listener = Listener(recognizer, ListenSettings(barge_in=True, no_input_timeout_s=0.6))
     tmp = Path(tempfile.mkdtemp())
     taken: list[str] = []

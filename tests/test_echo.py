@@ -64,12 +64,15 @@ def test_an_answer_stands_out_from_the_residue_and_the_prompt_alone_does_not(can
     def stood_out(mic: np.ndarray, canceller: EchoCanceller) -> list[int]:
         state = {"index": 0}
 
-        def played_until(until: float, count: int) -> np.ndarray:  # as the player keeps it: zeros before
-            end = state["index"] + FRAME
-            recent = played[max(0, end - count) : end]
-            return np.concatenate([np.zeros(count - len(recent), dtype="<i2"), recent])
+        class Played:  # as the player keeps it: zeros before the first sample
+            def index_at(self, until: float) -> int:
+                return state["index"] + FRAME
 
-        barge = BargeIn(canceller, played_until, lambda: None)
+            def samples(self, end: int, count: int) -> np.ndarray:
+                recent = played[max(0, end - count) : end]
+                return np.concatenate([np.zeros(count - len(recent), dtype="<i2"), recent])
+
+        barge = BargeIn(canceller, Played(), lambda: None)
         frames = []
         for i in range(0, len(played) - FRAME + 1, FRAME):
             state["index"] = i

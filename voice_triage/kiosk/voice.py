@@ -345,7 +345,7 @@ def _barge_in(
     if player.sample_rate != rate:
         print("Barge-in needs the loudspeaker at the microphone's rate; it stays off.", file=err, flush=True)
         return None
-    return BargeIn(canceller, player.played, speech.interrupt)
+    return BargeIn(canceller, player, speech.interrupt)
 
 
 def start_voice(

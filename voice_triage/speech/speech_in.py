@@ -22,7 +22,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -80,11 +80,19 @@ class Utterance:
     barged: bool = False  # began while the kiosk was speaking, and stopped it
 
 
+class Reference(Protocol):
+    """What the loudspeaker played (:class:`~voice_triage.speech.speech_out.Player`)."""
+
+    def index_at(self, until: float) -> int: ...
+
+    def samples(self, end: int, count: int) -> np.ndarray: ...
+
+
 class BargeIn:
     """Listening through the kiosk's own voice: its echo cancelled, the prompt stopped by an answer.
 
-    ``played(until, count)`` gives the loudspeaker samples handed over up to a
-    time; ``interrupt()`` stops the prompt.  What is left of the echo rises
+    ``reference`` gives the loudspeaker samples handed over (by sample index,
+    and which index a time is at); ``interrupt()`` stops the prompt.  What is left of the echo rises
     and falls with the prompt, so a frame heard while the kiosk speaks counts
     as speech only when the voice-activity detector says so and it stands
     ``margin_db`` above the loudest of the prompt of the last ``tail_ms``
@@ -94,27 +102,41 @@ class BargeIn:
     """
 
     RESIDUE_FRAMES = 20  # cancelled prompt frames heard before speech over a prompt is believed
+    RESYNC_MS = 150  # the reference stream is put back on the clock when it drifts this far
     SILENT_DB = -50.0  # a prompt quieter than this leaves nothing to cancel
 
     def __init__(
         self,
         canceller: Any,
-        played: Callable[[float, int], np.ndarray],
+        reference: Reference,
         interrupt: Callable[[], None],
         margin_db: float = 10.0,
         tail_ms: int = 400,
     ) -> None:
         self.canceller = canceller
-        self.played = played
+        self.reference = reference
         self.interrupt = interrupt
+        self._next: int | None = None  # the reference sample that goes with the next frame's end
         self.margin_db = margin_db
         self.tail_ms = tail_ms
         self._coupling: collections.deque[float] = collections.deque(maxlen=300)
         self._prompt_db = -100.0
 
     def cancel(self, at: float, frame: bytes) -> bytes:
+        """The frame without the prompt's echo.
+
+        The microphone delivers frames in bursts, so their arrival times
+        jitter: the reference runs on as one continuous stream, a frame's worth
+        per frame, and is put back on the clock only when it drifts by more
+        than ``RESYNC_MS``.
+        """
         count = len(frame) // 2
-        recent = self.played(at, max(count, 16 * self.tail_ms))  # 16 samples a ms (16 kHz)
+        now = self.reference.index_at(at)
+        if self._next is None or abs(now - self._next) > 16 * self.RESYNC_MS:
+            self._next = now
+        end = self._next
+        self._next += count
+        recent = self.reference.samples(end, max(count, 16 * self.tail_ms))  # 16 samples a ms (16 kHz)
         usable = len(recent) - len(recent) % count
         levels = [frame_db(recent[i : i + count].tobytes()) for i in range(len(recent) - usable, len(recent), count)]
         self._prompt_db = max(levels, default=-100.0)

@@ -248,20 +248,27 @@ class Player:
         self._blocks.append((time.monotonic(), self._written))
         self._written += len(samples)
 
-    def played(self, until: float, count: int) -> np.ndarray:
-        """The ``count`` int16 samples handed to the device up to time ``until`` (zeros before any)."""
+    def index_at(self, until: float) -> int:
+        """How many samples had been handed to the device by time ``until``."""
         with self._lock:
-            index = 0
             for handed, first in reversed(self._blocks):
                 if handed <= until:
-                    index = min(self._written, first + int((until - handed) * self.sample_rate))
-                    break
-            index = max(index, self._written - len(self._ring) + count)
+                    return min(self._written, first + int((until - handed) * self.sample_rate))
+            return self._blocks[0][1] if self._blocks else 0
+
+    def samples(self, end: int, count: int) -> np.ndarray:
+        """The ``count`` int16 samples handed to the device before sample ``end`` (zeros where none are kept)."""
+        with self._lock:
             out = np.zeros(count, dtype=np.int16)
-            begin = max(0, index - count)
-            if index > begin:
-                out[count - (index - begin) :] = self._ring[np.arange(begin, index) % len(self._ring)]
+            end = min(end, self._written)
+            begin = max(end - count, self._written - len(self._ring), 0)
+            if end > begin:
+                out[count - (end - begin) :] = self._ring[np.arange(begin, end) % len(self._ring)]
             return out
+
+    def played(self, until: float, count: int) -> np.ndarray:
+        """The ``count`` int16 samples handed to the device up to time ``until``."""
+        return self.samples(self.index_at(until), count)
 
     def stop(self) -> None:
         with self._lock:
