@@ -193,7 +193,8 @@ class Player:
         # samples, and for recent blocks the time each was handed over and its first sample's index.
         self._ring = np.zeros(sample_rate * REFERENCE_S, dtype=np.int16)
         self._written = 0
-        self._blocks: collections.deque[tuple[float, int]] = collections.deque(maxlen=256)
+        # (PortAudio may call back every few ms: keep enough blocks to span the whole ring)
+        self._blocks: collections.deque[tuple[float, int]] = collections.deque(maxlen=8192)
         try:
             self._stream = sd.OutputStream(
                 samplerate=sample_rate,
@@ -254,7 +255,10 @@ class Player:
             for handed, first in reversed(self._blocks):
                 if handed <= until:
                     return min(self._written, first + int((until - handed) * self.sample_rate))
-            return self._blocks[0][1] if self._blocks else 0
+            if not self._blocks:
+                return 0
+            handed, first = self._blocks[0]  # older than every block kept: count back from the oldest
+            return max(0, first - int((handed - until) * self.sample_rate))
 
     def samples(self, end: int, count: int) -> np.ndarray:
         """The ``count`` int16 samples handed to the device before sample ``end`` (zeros where none are kept)."""
