@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import statistics
@@ -258,6 +259,303 @@ def spoken_sessions(turns_wanted: int, env: dict[str, str]) -> dict[str, object]
     }
 
 
+TURN_VOICES = (("ko", 150), ("ko+f2", 165), ("ko+m3", 135))
+PAUSE_S = 0.4  # the pause inside a paused answer
+
+
+def trimmed(text: str, voice: str, rate: int) -> np.ndarray:
+    """espeak-ng speech without its own leading and trailing silence (so a joined pause is exactly the pause)."""
+    pcm = synthesise(text, voice, rate)
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > 300)
+    return pcm[loud[0] : loud[-1] + 1] if len(loud) else pcm
+
+
+def turn_cases(completion_of) -> dict[str, list[tuple[str, AnswerType, list[str]]]]:  # type: ignore[no-untyped-def]
+    """The three answer sets, from the shipped phrasings: (what is said, answer type, parts said with a pause).
+
+    ``short``: whole phrases no longer phrase starts with; ``grow``: starts of a
+    longer phrase (네, 왼쪽, numbers); ``paused``: every phrasing of two or more
+    written words, said as its first word, a 400 ms pause, and the rest.
+    """
+    from voice_triage.core.grammar import tokenize
+
+    short: list[tuple[str, AnswerType, list[str]]] = []
+    grow: list[tuple[str, AnswerType, list[str]]] = []
+    paused: list[tuple[str, AnswerType, list[str]]] = []
+    for kind, values in VALUES.items():
+        answer_type = AnswerType(kind)
+        completion = completion_of(answer_type)
+        for value in values:
+            for phrase in PHRASINGS.choices(answer_type, value):
+                units = tokenize(phrase)
+                if completion.complete(units):
+                    short.append((phrase, answer_type, [phrase]))
+                elif completion.may_grow(units):
+                    grow.append((phrase, answer_type, [phrase]))
+                first, _, rest = phrase.partition(" ")
+                if rest:
+                    paused.append((phrase, answer_type, [first, rest]))
+    return {"short": short, "grow": grow, "paused": paused}
+
+
+def paused_frames() -> dict[str, object]:
+    """Every paused answer of the set, in every voice, fed frame by frame to the live loop's listener.
+
+    No audio devices: the frames carry their own times, so the 400 ms pause is
+    exactly 400 ms (the PulseAudio loop can stretch it on a busy machine) and
+    the result repeats exactly.  Cut off: the turn ended before the rest of the
+    answer began.
+    """
+    from voice_triage.core.dialogue import Expectation
+    from voice_triage.speech.asr import Recognizer
+    from voice_triage.speech.listening import Listener
+    from voice_triage.speech.speech_in import FRAME_MS, ListenSettings
+
+    locale = load_locale("ko")
+    recognizer = Recognizer(find_model("ko"), locale.grammar)
+    listener = Listener(recognizer, ListenSettings())
+    step = 16000 * FRAME_MS // 1000
+    answers = 0
+    early = 0
+    cut: list[str] = []
+    for phrase, answer_type, parts in turn_cases(recognizer.completion)["paused"]:
+        for voice, rate in TURN_VOICES:
+            pieces = [trimmed(part, voice, rate) for part in parts]
+            lead = np.zeros(8000, dtype="<i2")
+            pause = np.zeros(int(PAUSE_S * 16000), dtype="<i2")
+            audio = np.concatenate([lead, pieces[0], pause, *pieces[1:], np.zeros(48000, dtype="<i2")])
+            rest_starts = (len(lead) + len(pieces[0]) + len(pause)) / 16000
+            frames = iter(range(0, len(audio) - step + 1, step))
+
+            def read(timeout: float, audio: np.ndarray = audio, frames=frames) -> tuple[float, bytes] | None:  # type: ignore[no-untyped-def]
+                start = next(frames)
+                return start / 16000, audio[start : start + step].tobytes()
+
+            reseed_dither()
+            heard = listener.hear(Expectation(answer_type), read, lambda: float("-inf"))
+            answers += 1
+            early += heard.utterance.early
+            end = heard.utterance.speech_end
+            if end is not None and end < rest_starts:
+                cut.append(f"{phrase} ({voice}): heard {getattr(heard.event, 'text', '')!r}")
+    return {"answers": answers, "ended_early": early, "cut_off": len(cut), "cut_off_answers": cut}
+
+
+def turn_taking(
+    env: dict[str, str], limit: int = 40, sets: tuple[str, ...] = ("short", "grow", "paused")
+) -> dict[str, object]:
+    """One turn at a time through PulseAudio: the patient answers, the kiosk starts its next prompt.
+
+    The gap is measured on the virtual microphone (a separate recorder): from
+    the last sound of the answer to the first sound of the prompt.  A paused
+    answer is cut off when the turn ended while the rest of it was still to
+    come (patient sound on the microphone after the listener returned).
+    """
+    os.environ.update(env)
+    import random
+
+    import sounddevice as sd
+
+    sd._terminate()
+    sd._initialize()
+    from voice_triage.core.dialogue import Expectation
+    from voice_triage.speech.asr import Recognizer
+    from voice_triage.speech.listening import Listener
+    from voice_triage.speech.speech_in import ListenSettings, Microphone
+    from voice_triage.speech.speech_out import Player, Speaker, Synthesizer, VoiceSettings, to_wav_bytes
+
+    locale = load_locale("ko")
+    recognizer = Recognizer(find_model("ko"), locale.grammar)
+    prompt = min((q.text for q in locale.content.questions), key=len)
+    synth = Synthesizer("ko", VoiceSettings(rate=190))
+    synth.prerender([prompt])
+    speaker = Speaker(synth, Player(synth.sample_rate))
+    microphone = Microphone(recognizer.sample_rate)
+    listener = Listener(recognizer, ListenSettings())
+    recorder = Recorder()
+    rng = random.Random(11)
+    cases = turn_cases(recognizer.completion)
+    tmp = Path(tempfile.mkdtemp())
+    out: dict[str, object] = {}
+    try:
+        for name, chosen in cases.items():
+            chosen = rng.sample(chosen, min(limit, len(chosen)))
+            if name not in sets:
+                continue
+            gaps: list[float] = []
+            early_gaps: list[float] = []  # answers the model heard as a complete reply: ended by the short silence
+            full_gaps: list[float] = []  # the rest (most of them misheard as no reply, or as the start of one)
+            early = 0
+            cut: list[str] = []
+            stretched: list[str] = []  # cut off, but the loop had stretched the pause beyond 500 ms
+            for index, (phrase, answer_type, parts) in enumerate(chosen):
+                voice, rate = TURN_VOICES[index % len(TURN_VOICES)]
+                pieces = [trimmed(part, voice, rate) for part in parts]
+                silence = np.zeros(int(PAUSE_S * 16000), dtype="<i2")
+                joined = [pieces[0]]
+                for piece in pieces[1:]:
+                    joined += [silence, piece]
+                audio = np.concatenate(joined).astype(np.float32) / 32768.0
+                wav = tmp / "answer.wav"
+                wav.write_bytes(to_wav_bytes(audio, 16000))
+                played: list[float] = []
+
+                def patient(wav: Path = wav, played: list[float] = played) -> None:
+                    time.sleep(0.4)
+                    played.append(time.monotonic())
+                    subprocess.run(["paplay", "--latency-msec=20", str(wav)], env=env, check=True)
+
+                microphone.drain()  # what is left of the last turn is not this answer
+                thread = threading.Thread(target=patient, daemon=True)
+                thread.start()
+                reseed_dither()
+                heard = listener.hear(Expectation(answer_type), microphone.read, lambda: speaker.busy_until)
+                returned = time.monotonic()
+                early += heard.utterance.early
+                if name == "paused":
+                    thread.join()
+                    time.sleep(0.3)
+                    loud = [t for t, rms in recorder.frames if t > played[0] and rms > 0.01]
+                    if any(t > returned + 0.03 for t in loud):  # the rest of the answer came after the turn ended
+                        # the pause as the microphone heard it: the audio loop (2 busy cores) can stretch it
+                        heard_pause = max((b - a for a, b in itertools.pairwise(loud)), default=0.0)
+                        if heard_pause > PAUSE_S + 0.1:
+                            stretched.append(f"{phrase} ({voice}): pause heard as {1000 * heard_pause:.0f} ms")
+                        else:
+                            cut.append(f"{phrase} ({voice}): heard {getattr(heard.event, 'text', '')!r}")
+                    continue
+                speaker.say(prompt)
+                thread.join()
+                first = speaker.player.first_sample_at
+                if first is None or not played:
+                    continue
+                onset = next((t for t, rms in recorder.frames if t >= first - 0.05 and rms > 0.01), None)
+                if onset is None:
+                    continue
+                before = [t for t, rms in recorder.frames if played[0] < t < onset - 0.15 and rms > 0.01]
+                if before:
+                    gaps.append(onset - (before[-1] + 0.01))
+                    (early_gaps if heard.utterance.early else full_gaps).append(gaps[-1])
+            row: dict[str, object] = {"answers": len(chosen), "ended_early": early}
+            if name == "paused":
+                row["cut_off"] = len(cut)
+                row["cut_off_answers"] = cut
+                row["pause_stretched_by_the_loop"] = stretched
+            else:
+                row["gap_ms_median"] = round(1000 * statistics.median(gaps)) if gaps else None
+                row["gap_ms_p95"] = round(1000 * pct(gaps, 0.95)) if gaps else None
+                row["gaps_measured"] = len(gaps)
+                for part, values in (("ended_early", early_gaps), ("full_silence", full_gaps)):
+                    row[f"{part}_gap_ms_median"] = round(1000 * statistics.median(values)) if values else None
+                    row[f"{part}_gap_ms_p95"] = round(1000 * pct(values, 0.95)) if values else None
+                    row[f"{part}_gaps"] = len(values)
+            out[name] = row
+            print(name, row, flush=True)
+    finally:
+        recorder.close()
+        microphone.close()
+        speaker.player.close()
+    settings = ListenSettings()
+    out["silences_ms"] = {
+        "short": settings.short_silence_ms,
+        "full": settings.trailing_silence_ms,
+        "grow": settings.grow_silence_ms,
+    }
+    out["voices"] = [f"{v}:{r}" for v, r in TURN_VOICES]
+    return out
+
+
+def barge_in(env: dict[str, str], prompts: int = 50, answers: int = 24) -> dict[str, object]:
+    """Barge-in through PulseAudio, with the speex echo canceller: prompts alone, and answers over prompts.
+
+    Prompts alone (nobody speaks): each one the kiosk took for an answer counts.
+    Answers over prompts: a short complete answer starts 1 s into the prompt;
+    the delay is from the answer's start (paplay started) to the prompt's stop
+    (the player's stop() plus its output latency).
+    """
+    os.environ.update(env)
+    import random
+
+    import sounddevice as sd
+
+    sd._terminate()
+    sd._initialize()
+    from voice_triage.core.dialogue import Expectation
+    from voice_triage.speech.asr import Recognizer
+    from voice_triage.speech.echo import EchoCanceller
+    from voice_triage.speech.listening import Listener
+    from voice_triage.speech.speech_in import FRAME_MS, BargeIn, ListenSettings, Microphone
+    from voice_triage.speech.speech_out import Player, Speaker, Synthesizer, VoiceSettings, to_wav_bytes
+
+    locale = load_locale("ko")
+    recognizer = Recognizer(find_model("ko"), locale.grammar)
+    questions = [q for q in locale.content.questions]
+    synth = Synthesizer("ko", VoiceSettings(rate=190))
+    synth.prerender(q.text for q in questions)
+    speaker = Speaker(synth, Player(synth.sample_rate))
+    microphone = Microphone(recognizer.sample_rate)
+    player = speaker.player
+    canceller = EchoCanceller(recognizer.sample_rate * FRAME_MS // 1000, recognizer.sample_rate)
+    through = BargeIn(canceller, player, player.stop)
+    listener = Listener(recognizer, ListenSettings(barge_in=True, no_input_timeout_s=0.6))
+    tmp = Path(tempfile.mkdtemp())
+    taken: list[str] = []
+    delays: list[float] = []
+    missed = 0
+    rng = random.Random(5)
+    try:
+        for index in range(prompts):  # nobody speaks: every answer heard is the kiosk's own voice
+            question = questions[index % len(questions)]
+            speaking = threading.Thread(target=speaker.say, args=(question.text,), daemon=True)
+            speaking.start()
+            heard = listener.hear(Expectation(question.type), microphone.read, lambda: speaker.busy_until, through)
+            if heard.utterance.heard_speech:
+                taken.append(f"prompt {index} ({question.id}){' over the prompt' if heard.utterance.barged else ''}")
+                player.stop()
+            speaking.join()
+        short = turn_cases(recognizer.completion)["short"]
+        for index, (phrase, answer_type, _) in enumerate(rng.sample(short, min(answers, len(short)))):
+            voice, rate = TURN_VOICES[index % len(TURN_VOICES)]
+            wav = tmp / "answer.wav"
+            wav.write_bytes(to_wav_bytes(trimmed(phrase, voice, rate).astype(np.float32) / 32768.0, 16000))
+            question = questions[index % len(questions)]
+            player.stopped_at = None
+            started: list[float] = []
+
+            def patient(wav: Path = wav, started: list[float] = started) -> None:
+                time.sleep(1.0)
+                started.append(time.monotonic())
+                subprocess.run(["paplay", "--latency-msec=20", str(wav)], env=env, check=True)
+
+            speaking = threading.Thread(target=speaker.say, args=(question.text,), daemon=True)
+            talking = threading.Thread(target=patient, daemon=True)
+            speaking.start()
+            talking.start()
+            heard = listener.hear(Expectation(answer_type), microphone.read, lambda: speaker.busy_until, through)
+            speaking.join()
+            talking.join()
+            if heard.utterance.barged and player.stopped_at is not None and started:
+                delays.append(player.stopped_at + player.latency - started[0])
+            else:
+                missed += 1
+            time.sleep(0.3)
+    finally:
+        microphone.close()
+        player.close()
+        canceller.close()
+    return {
+        "prompts": prompts,
+        "prompts_taken_for_answers": len(taken),
+        "taken": taken,
+        "answers_over_prompts": answers,
+        "answers_that_stopped_the_prompt": len(delays),
+        "answers_not_detected_over_the_prompt": missed,
+        "stop_ms_median": round(1000 * statistics.median(delays)) if delays else None,
+        "stop_ms_p95": round(1000 * pct(delays, 0.95)) if delays else None,
+        "margin_db": through.margin_db,
+    }
+
+
 def model_alone() -> dict[str, float]:
     """RSS of a process that only loads the model: total, and the load's own increase."""
     import vosk
@@ -330,7 +628,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gap-turns", type=int, default=20)
     parser.add_argument("--memory-turns", type=int, default=200)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["accuracy", "gap", "memory"])
+    parser.add_argument("--turn-answers", type=int, default=40, help="answers per turn-taking set (at most)")
+    parser.add_argument(
+        "--turn-sets", nargs="*", default=["short", "grow", "paused"], choices=["short", "grow", "paused"]
+    )
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["accuracy", "gap", "turns", "paused", "barge", "memory"]
+    )
     args = parser.parse_args()
     out_file = ROOT / "bench" / "results.json"
     # parts skipped this time keep their previous figures
@@ -367,6 +671,18 @@ def main() -> int:
         with virtual_audio() as env:
             results["spoken"] = spoken_sessions(args.gap_turns, env)
         print("spoken", results["spoken"], flush=True)
+    if "paused" not in args.skip:
+        results["paused_frames"] = paused_frames()
+        print("paused (frames)", results["paused_frames"], flush=True)
+    if "turns" not in args.skip:
+        with virtual_audio() as env:
+            previous = results.get("turn_taking")
+            fresh = turn_taking(env, args.turn_answers, tuple(args.turn_sets))
+            results["turn_taking"] = {**(previous if isinstance(previous, dict) else {}), **fresh}
+    if "barge" not in args.skip:
+        with virtual_audio() as env:
+            results["barge_in"] = barge_in(env)
+        print("barge-in", results["barge_in"], flush=True)
     out_file.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return 0
 

@@ -397,3 +397,13 @@ def test_staff_token_too_short(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert "x" * 15 not in message
     assert default_config().staff_token({"VOICE_TRIAGE_STAFF_TOKEN": "y" * 16}) == "y" * 16
+
+
+def test_turn_taking_settings(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "name: K\naudio: {barge_in: true}\ntimeouts: {short_silence_ms: 250}\n"))
+    assert config.audio.barge_in is True
+    assert config.timeouts.short_silence_ms == 250
+    assert default_config("K").audio.barge_in is False  # the microphone is ignored while the kiosk speaks
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(tmp_path, "name: K\naudio: {barge_in: 1}\n"))
+    assert "barge_in" in str(raised.value.problems)

@@ -293,6 +293,12 @@ def add_voice_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output-device", help="loudspeaker (number or name)")
     p.add_argument("--trailing-silence-ms", type=int, default=500, help="silence that ends an answer (default 500)")
     p.add_argument(
+        "--short-silence-ms",
+        type=int,
+        default=200,
+        help="silence that ends a complete answer no longer phrase starts with (default 200)",
+    )
+    p.add_argument(
         "--no-input-timeout", type=float, default=10.0, help="seconds of silence before re-asking (default 10)"
     )
 
@@ -346,7 +352,12 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         recognizer=recognizer,
         speaker=speaker,
         microphone=microphone,
-        listen=ListenSettings(trailing_silence_ms=args.trailing_silence_ms, no_input_timeout_s=args.no_input_timeout),
+        listen=ListenSettings(
+            trailing_silence_ms=args.trailing_silence_ms,
+            short_silence_ms=args.short_silence_ms,
+            grow_silence_ms=args.trailing_silence_ms,
+            no_input_timeout_s=args.no_input_timeout,
+        ),
         out=out,
     )
     try:

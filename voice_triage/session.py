@@ -102,8 +102,11 @@ class VoiceSession:
                 first_say = False
             elif isinstance(action, Show) and action.question_id is not None and action.choices:
                 print(f"  [{' / '.join(action.choices)}]", file=self.out, flush=True)
-            elif isinstance(action, Adjust) and self.speaker is not None:
-                (self.speaker.slower if action.setting == "slower" else self.speaker.louder)()
+            elif isinstance(action, Adjust):
+                if action.setting == "slower":
+                    self.listen_settings.slower()  # longer to answer and to pause in, as well as slower speech
+                if self.speaker is not None:
+                    (self.speaker.slower if action.setting == "slower" else self.speaker.louder)()
             elif isinstance(action, Alert):
                 self.alerts.append(action)
                 log.warning("staff alert: %s", action.kind)  # never the answers

@@ -52,6 +52,9 @@ class AudioConfig:
 
     input_device: int | str | None = None
     output_device: int | str | None = None
+    # hear answers spoken over the kiosk's own voice (speex echo cancellation); off: the microphone is
+    # ignored while the kiosk speaks (bench/README.md: barge-in, measured on the virtual loop)
+    barge_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Timeouts:
     still_there_s: float = 45.0  # silence mid-session before "are you still there?"
     reset_after_s: float = 90.0  # silence mid-session before an abandoned session is wiped
     result_pause_s: float = 120.0  # how long the result stays before it is wiped
+    short_silence_ms: int = 200  # silence that ends a complete answer no longer phrase starts with
 
 
 @dataclass(frozen=True)
@@ -261,10 +265,12 @@ def _device(check: _Checker, node: LineDict | None, key: str) -> int | str | Non
 def _load_audio(check: _Checker, node: Any, at: tuple[str, int]) -> AudioConfig:
     if node is None:
         return AudioConfig()
-    section = check.section(node, at, "audio", {"input_device": _DEVICE, "output_device": _DEVICE})
+    section = check.section(node, at, "audio", {"input_device": _DEVICE, "output_device": _DEVICE, "barge_in": bool})
+    barge_in = check.get(section, "barge_in", bool)
     return AudioConfig(
         input_device=_device(check, section, "input_device"),
         output_device=_device(check, section, "output_device"),
+        barge_in=bool(barge_in) if barge_in is not None else False,
     )
 
 
@@ -273,6 +279,7 @@ def _load_timeouts(check: _Checker, node: Any, at: tuple[str, int]) -> Timeouts:
         return Timeouts()
     keys: dict[str, _Kind] = {name: _NUMBER for name in Timeouts.__dataclass_fields__}
     keys["trailing_silence_ms"] = int
+    keys["short_silence_ms"] = int
     section = check.section(node, at, "timeouts", keys)
     d = Timeouts()
     result = Timeouts(
@@ -280,6 +287,7 @@ def _load_timeouts(check: _Checker, node: Any, at: tuple[str, int]) -> Timeouts:
         trailing_silence_ms=int(
             check.number(section, "trailing_silence_ms", "timeouts", d.trailing_silence_ms, whole=True)
         ),
+        short_silence_ms=int(check.number(section, "short_silence_ms", "timeouts", d.short_silence_ms, whole=True)),
         still_there_s=float(check.number(section, "still_there_s", "timeouts", d.still_there_s)),
         reset_after_s=float(check.number(section, "reset_after_s", "timeouts", d.reset_after_s)),
         result_pause_s=float(check.number(section, "result_pause_s", "timeouts", d.result_pause_s)),

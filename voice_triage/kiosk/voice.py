@@ -37,7 +37,7 @@ from ..core.locale import Locale
 from ..core.room import NoiseFloor
 from ..speech.asr import PhraseRecognizer, Recognizer
 from ..speech.listening import Listener
-from ..speech.speech_in import ListenSettings, Microphone, MicrophoneError, frame_db
+from ..speech.speech_in import BargeIn, ListenSettings, Microphone, MicrophoneError, frame_db
 from ..speech.speech_out import LoudspeakerLost, SpeechOutputError
 from .config import KioskConfig
 from .controller import HEARING, LISTENING, THINKING, KioskController
@@ -231,8 +231,10 @@ class KioskListener:
         settings: ListenSettings,
         quiet_after: Callable[[], float],
         err: TextIO = sys.stderr,
+        barge_in: BargeIn | None = None,
     ) -> None:
         self.controller = controller
+        self.barge_in = barge_in  # None: the microphone is ignored while the kiosk speaks
         self.recognizer = recognizer
         self.start_recognizer = start
         self.microphone = microphone
@@ -264,6 +266,11 @@ class KioskListener:
                 log.exception("listening failed; trying again")
                 self._closed.wait(MIC_RETRY_S)
 
+    def pace(self) -> float:
+        """How much longer than configured to wait for an answer: as much slower as the speech now is."""
+        controller = self.controller
+        return max(1.0, controller.defaults.rate / max(1, controller.settings.rate))
+
     def listen_once(self) -> None:
         try:
             self._listen_once()
@@ -282,6 +289,7 @@ class KioskListener:
     def _listen_once(self) -> None:
         key, expect = self.controller.listening()
         echo_tail = self.listener.settings.echo_tail_ms / 1000.0
+        self.listener.settings.pace = self.pace()  # "slower" gives longer to answer and to pause, too
 
         def read(timeout: float) -> tuple[float, bytes] | None:
             if self._closed.is_set() or self.controller.listening()[0] != key:
@@ -308,7 +316,7 @@ class KioskListener:
                 self.controller.heard(text, key=key)  # dropped if the screen moved on meanwhile
             return
         try:
-            heard = self.listener.hear(expect, read, self.quiet_after)
+            heard = self.listener.hear(expect, read, self.quiet_after, self.barge_in)
         except _Changed:
             return
         if heard.utterance.heard_speech:
@@ -377,6 +385,27 @@ def kiosk_texts(locale: Locale, text: KioskText) -> list[str]:
     return list(dict.fromkeys([*static_texts(locale.content), *extra]))
 
 
+def _barge_in(
+    config: KioskConfig, speech: KioskSpeech | None, speaker: PlayerSpeaker | None, rate: int, err: TextIO
+) -> BargeIn | None:
+    """Listening through the kiosk's voice, when the config asks for it and echo cancellation is available."""
+    if not config.audio.barge_in or speech is None or speaker is None:
+        return None
+    from ..speech.echo import EchoCanceller, EchoUnavailable
+    from ..speech.speech_in import FRAME_MS
+
+    try:
+        canceller = EchoCanceller(rate * FRAME_MS // 1000, rate)
+    except EchoUnavailable as exc:
+        print(exc, file=err, flush=True)
+        return None
+    player = speaker.speaker.player
+    if player.sample_rate != rate:
+        print("Barge-in needs the loudspeaker at the microphone's rate; it stays off.", file=err, flush=True)
+        return None
+    return BargeIn(canceller, player, speech.interrupt)
+
+
 def start_voice(
     controller: KioskController,
     config: KioskConfig,
@@ -423,9 +452,14 @@ def start_voice(
         start = recognizer.phrase_recognizer(controller.text.start_phrases)
         microphone = Microphone(recognizer.sample_rate, config.audio.input_device)
         listen = ListenSettings(
-            trailing_silence_ms=config.timeouts.trailing_silence_ms, no_input_timeout_s=config.timeouts.no_input_s
+            trailing_silence_ms=config.timeouts.trailing_silence_ms,
+            short_silence_ms=config.timeouts.short_silence_ms,
+            grow_silence_ms=config.timeouts.trailing_silence_ms,
+            no_input_timeout_s=config.timeouts.no_input_s,
         )
-        listener = KioskListener(controller, recognizer, start, microphone, listen, quiet_after, err)
+        barge_in = _barge_in(config, speech, speaker, recognizer.sample_rate, err)
+        listen.barge_in = barge_in is not None
+        listener = KioskListener(controller, recognizer, start, microphone, listen, quiet_after, err, barge_in)
         listener.start()
         controller.hears = True
     except ModelDownloadFailed as exc:

@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 
 from ..core.contract import AnswerType
 from ..core.dialogue import Expectation, Thresholds
+from ..core.endpointing import Completion
 from ..core.grammar import Grammar, tokenize, words
 from ..core.hearing import read_spoken, replies
 
@@ -206,7 +207,10 @@ class Recognizer:
         self.unknown_phrases: list[str] = []  # phrases vosk could never return with this model
         self._spellings: dict[str, str | None] = {}
         self._phrases: dict[Expectation, set[tuple[str, ...]]] = {}
+        self._completions: dict[Expectation, Completion] = {}
         self._recognizers: dict[Expectation, Any] = {}
+        # a result vosk ended on its own (its endpoint rules) before the listener's endpointer did
+        self._ended: dict[Expectation, dict[str, Any]] = {}
         for answer_type in AnswerType:
             self._recognizer(Expectation(answer_type))
         self.unknown_phrases = sorted(p for p, spelt in self._spellings.items() if spelt is None)
@@ -230,8 +234,15 @@ class Recognizer:
         if expect not in self._recognizers:
             spelt = self.grammar.recogniser_phrases(expect.answer_type, expect.phrases, self.spelt)
             self._phrases[expect] = {tokenize(p) for p in spelt}
+            self._completions[expect] = Completion.of(self._phrases[expect])
             self._recognizers[expect] = self._kaldi(spelt, self.alternatives)
         return self._recognizers[expect]
+
+    def completion(self, expect: Expectation | AnswerType) -> Completion:
+        """The phrases this answer's recogniser listens for, for the endpointing decision."""
+        expectation = _expectation(expect)
+        self._recognizer(expectation)
+        return self._completions[expectation]
 
     def _kaldi(self, phrases: Iterable[str], alternatives: int = 0) -> Any:
         """A vosk recogniser on the loaded model, restricted to ``phrases`` and the garbage word."""
@@ -266,12 +277,35 @@ class Recognizer:
 
     def accept(self, expect: Expectation | AnswerType, pcm: bytes) -> None:
         """Feed 16-bit mono audio for an answer of this kind."""
-        self._recognizer(_expectation(expect)).AcceptWaveform(pcm)
+        expectation = _expectation(expect)
+        recognizer = self._recognizer(expectation)
+        if recognizer.AcceptWaveform(pcm):
+            # vosk's own endpoint (model.conf rule 2: a final state and 0.5 s of silence) came first; the
+            # next audio would start a new utterance and lose this one: keep it for finish()
+            ended = json.loads(recognizer.Result())
+            if _best_text(ended, self.garbage):
+                self._ended[expectation] = ended
+
+    def partial(self, expect: Expectation | AnswerType) -> str:
+        """What vosk has heard so far of the current answer (garbage word included); never logged."""
+        expectation = _expectation(expect)
+        if expectation in self._ended:
+            return _best_text(self._ended[expectation], None)
+        result = json.loads(self._recognizer(expectation).PartialResult())
+        return str(result.get("partial", ""))
 
     def finish(self, expect: Expectation | AnswerType) -> Hearing:
         """The result of everything fed since the last finish; ready for the next answer."""
         expectation = _expectation(expect)
         result = json.loads(self._recognizer(expectation).FinalResult())
+        ended = self._ended.pop(expectation, None)
+        if ended is not None:
+            later = _best_text(result, self.garbage)
+            if not later:
+                result = ended
+            else:  # speech on both sides of vosk's endpoint (a long pause): one reading of the two
+                joined = f"{_best_text(ended, None)} {_best_text(result, None)}"
+                result = {"alternatives": [{"text": joined, "confidence": 0.0}]}
         return self._hearing(expectation, result)
 
     def decode(self, expect: Expectation | AnswerType, pcm: bytes, chunk: int = 8000) -> Hearing:
@@ -295,6 +329,15 @@ class Recognizer:
             return Hearing("", 0.0, garbage)
         exact = not garbage and tokenize(text) in self._phrases[expect]
         return Hearing(text, 1.0 if exact else UNSURE, garbage, tuple(readings))
+
+
+def _best_text(result: dict[str, Any], garbage: str | None) -> str:
+    """The best reading of a vosk result, without the garbage word when one is given."""
+    if "alternatives" in result:
+        text = str(result["alternatives"][0].get("text", "")) if result["alternatives"] else ""
+    else:
+        text = str(result.get("text", ""))
+    return " ".join(w for w in text.split() if w != garbage)
 
 
 def _expectation(expect: Expectation | AnswerType) -> Expectation:

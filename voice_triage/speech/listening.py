@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.dialogue import Event, Expectation, Heard, NoInput, NoMatch
+from ..core.endpointing import heard_units, turn_over
 from .asr import Recognizer
-from .speech_in import Endpointer, ListenSettings, Utterance
+from .speech_in import BargeIn, Endpointer, ListenSettings, Utterance
 
 Read = Callable[[float], "tuple[float, bytes] | None"]
 
@@ -37,11 +38,25 @@ class Listener:
         self.settings = settings
         self.endpointer = Endpointer(settings, recognizer.sample_rate)
 
-    def hear(self, kind: Expectation, read: Read, quiet_after: Callable[[], float]) -> Listened:
-        """Listen for one answer of ``kind``; ``read(timeout)`` gives (time, frame) or None."""
+    def hear(
+        self, kind: Expectation, read: Read, quiet_after: Callable[[], float], barge_in: BargeIn | None = None
+    ) -> Listened:
+        """Listen for one answer of ``kind``; ``read(timeout)`` gives (time, frame) or None.
+
+        With ``barge_in``, an answer may begin while the kiosk is still speaking (and stops it).
+        """
         recognizer = self.recognizer
+        completion = recognizer.completion(kind)
+        silences = self.settings.silences
+
+        def over(silent_ms: float) -> bool:  # the grammar-aware end of turn, from vosk's partial result
+            heard = heard_units(recognizer.partial(kind), recognizer.garbage)
+            return turn_over(heard, completion, silent_ms, silences)
+
         try:
-            utterance = self.endpointer.listen(read, lambda pcm: recognizer.accept(kind, pcm), quiet_after)
+            utterance = self.endpointer.listen(
+                read, lambda pcm: recognizer.accept(kind, pcm), quiet_after, over, barge_in
+            )
         except BaseException:
             recognizer.finish(kind)  # throw away what was fed so far: the next answer starts clean
             raise

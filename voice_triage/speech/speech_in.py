@@ -1,9 +1,12 @@
 """Speech in: the microphone, and an endpointer that finds where an answer ends.
 
 A voice-activity detector (webrtcvad) sits in front of vosk: it decides when
-the patient starts speaking, when they have stopped (a configurable stretch of
-trailing silence), and when they have said nothing at all (the no-input
-timeout, generous by default for slow or impaired speech).  Audio heard while
+the patient starts speaking, when they have stopped, and when they have said
+nothing at all (the no-input timeout, generous by default for slow or
+impaired speech).  How much silence ends an answer depends on what has been
+heard so far (:mod:`voice_triage.core.endpointing`): a short silence after a
+complete answer that cannot grow, the full trailing silence otherwise.  Every
+wait is configurable, and "slower" lengthens them all (``ListenSettings.pace``).  Audio heard while
 the kiosk itself is speaking, and for a short tail after, is thrown away, so
 the kiosk never takes its own prompts for answers.  No audio is ever stored.
 """
@@ -19,9 +22,11 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+
+from ..core.endpointing import Silences
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +37,36 @@ class MicrophoneError(Exception):
     """No microphone, or it stopped working: str() is one sentence."""
 
 
+SLOWER_PACE = 1.25  # "slower" lengthens every wait by this (the speech rate goes down by 0.8)
+MAX_PACE = 3.0
+
+
 @dataclass
 class ListenSettings:
-    trailing_silence_ms: int = 500  # silence that ends an answer
+    trailing_silence_ms: int = 500  # silence that ends an answer that is not known to be complete
+    short_silence_ms: int = 200  # silence that ends a complete answer no longer phrase starts with
+    grow_silence_ms: int = 500  # silence after the start of a longer phrase (at least trailing_silence_ms)
     no_input_timeout_s: float = 10.0  # nothing said by then: a no-input event
     max_answer_s: float = 12.0  # an answer never runs longer than this
+    pace: float = 1.0  # every wait above is multiplied by this; "slower" raises it (never below 1)
     echo_tail_ms: int = 250  # also ignore this long after the kiosk stops speaking
     vad_aggressiveness: int = 2  # 0 (keeps most sound) .. 3 (strictest)
     start_frames: int = 3  # voiced frames (of the last start_frames + 2) that start an answer
     pre_roll_ms: int = 300  # audio kept from just before the start
+    barge_in: bool = False  # hear answers over the kiosk's own voice (echo cancelled); off: drop what it hears
     # A frame is speech only if it also stands this far above the room's background level
     # (so babble or a television between answers never reaches the recogniser).
     above_background_db: float = 6.0
+
+    def slower(self) -> None:
+        """The patient asked for slower speech: give them longer to answer and to pause, too."""
+        self.pace = min(MAX_PACE, self.pace * SLOWER_PACE)
+
+    @property
+    def silences(self) -> Silences:
+        """The three end-of-turn silences at the current pace."""
+        base = Silences(self.short_silence_ms, self.trailing_silence_ms, self.grow_silence_ms)
+        return base.scaled(max(1.0, self.pace))
 
 
 @dataclass(frozen=True)
@@ -53,6 +76,91 @@ class Utterance:
     heard_speech: bool
     speech_start: float | None = None
     speech_end: float | None = None  # last voiced frame
+    early: bool = False  # ended by the short silence after a complete answer
+    barged: bool = False  # began while the kiosk was speaking, and stopped it
+
+
+class Reference(Protocol):
+    """What the loudspeaker played (:class:`~voice_triage.speech.speech_out.Player`)."""
+
+    def index_at(self, until: float) -> int: ...
+
+    def samples(self, end: int, count: int) -> np.ndarray: ...
+
+
+class BargeIn:
+    """Listening through the kiosk's own voice: its echo cancelled, the prompt stopped by an answer.
+
+    ``reference`` gives the loudspeaker samples handed over (by sample index,
+    and which index a time is at); ``interrupt()`` stops the prompt.  What is left of the echo rises
+    and falls with the prompt, so a frame heard while the kiosk speaks counts
+    as speech only when the voice-activity detector says so and it stands
+    ``margin_db`` above the loudest of the prompt of the last ``tail_ms``
+    (what can still echo) plus the coupling learned so far (the 90th
+    percentile of residue minus prompt level, over frames that were not
+    speech), and only once enough of the residue has been heard to know it.
+    """
+
+    RESIDUE_FRAMES = 20  # cancelled prompt frames heard before speech over a prompt is believed
+    RESYNC_MS = 150  # the reference stream is put back on the clock when it drifts this far
+    SILENT_DB = -50.0  # a prompt quieter than this leaves nothing to cancel
+
+    def __init__(
+        self,
+        canceller: Any,
+        reference: Reference,
+        interrupt: Callable[[], None],
+        margin_db: float = 10.0,
+        tail_ms: int = 400,
+    ) -> None:
+        self.canceller = canceller
+        self.reference = reference
+        self.interrupt = interrupt
+        self._next: int | None = None  # the reference sample that goes with the next frame's end
+        self.margin_db = margin_db
+        self.tail_ms = tail_ms
+        self._coupling: collections.deque[float] = collections.deque(maxlen=300)
+        self._prompt_db = -100.0
+
+    def cancel(self, at: float, frame: bytes) -> bytes:
+        """The frame without the prompt's echo.
+
+        The microphone delivers frames in bursts, so their arrival times
+        jitter: the reference runs on as one continuous stream, a frame's worth
+        per frame, and is put back on the clock only when it drifts by more
+        than ``RESYNC_MS``.
+        """
+        count = len(frame) // 2
+        now = self.reference.index_at(at)
+        if self._next is None or abs(now - self._next) > 16 * self.RESYNC_MS:
+            self._next = now
+        end = self._next
+        self._next += count
+        recent = self.reference.samples(end, max(count, 16 * self.tail_ms))  # 16 samples a ms (16 kHz)
+        usable = len(recent) - len(recent) % count
+        levels = [frame_db(recent[i : i + count].tobytes()) for i in range(len(recent) - usable, len(recent), count)]
+        self._prompt_db = max(levels, default=-100.0)
+        cleaned: bytes = self.canceller.cancel(frame, recent[-count:])
+        return cleaned
+
+    @property
+    def coupling_db(self) -> float:
+        ordered = sorted(self._coupling)
+        return ordered[int(0.9 * (len(ordered) - 1))] if ordered else 0.0
+
+    def stands_out(self, frame: bytes, endpointer: Endpointer) -> bool:
+        level = frame_db(frame)
+        voiced = bool(endpointer._vad.is_speech(frame, endpointer.sample_rate))
+        echo = self._prompt_db > self.SILENT_DB
+        enough = len(self._coupling) >= self.RESIDUE_FRAMES
+        floor = endpointer.background.level_db + endpointer.settings.above_background_db
+        if echo:
+            floor = max(floor, self._prompt_db + self.coupling_db + self.margin_db)
+        if voiced and enough and level >= floor:
+            return True
+        if echo:
+            self._coupling.append(level - self._prompt_db)
+        return False
 
 
 class Microphone:
@@ -185,30 +293,59 @@ class Endpointer:
         read: Callable[[float], tuple[float, bytes] | None],
         sink: Callable[[bytes], None],
         quiet_after: Callable[[], float],
+        over: Callable[[float], bool] | None = None,
+        barge_in: BargeIn | None = None,
     ) -> Utterance:
         """Read frames until an answer ends or nobody speaks.
 
         ``quiet_after()`` is the time until which the kiosk's own voice (plus
         the echo tail) may be in the microphone: frames from before it are
-        dropped, and the no-input clock starts only after it.
+        dropped, and the no-input clock starts only after it.  ``over(ms)``
+        says whether that much silence, after what has been heard so far, ends
+        the answer; it is asked only once the short silence has passed (without
+        it, the full trailing silence ends every answer).  With ``barge_in``,
+        frames heard while the kiosk speaks are not dropped: its echo is
+        cancelled, and speech that stands out from what is left of it starts
+        the answer and stops the prompt.
         """
         s = self.settings
+        pace = max(1.0, s.pace)
+        silences = s.silences
+        no_input_s = s.no_input_timeout_s * pace
+        max_answer_s = s.max_answer_s * pace
         tail = s.echo_tail_ms / 1000.0
         window: collections.deque[bool] = collections.deque(maxlen=s.start_frames + 2)
         pre_roll: collections.deque[bytes] = collections.deque(maxlen=max(1, s.pre_roll_ms // FRAME_MS))
         started: float | None = None
         last_voiced: float | None = None
         opened_at: float | None = None
+        barged = False
         while True:
             item = read(0.5)
             now = time.monotonic()
             if item is None:
-                if opened_at is not None and started is None and now - opened_at > s.no_input_timeout_s:
+                if opened_at is not None and started is None and now - opened_at > no_input_s:
                     return Utterance(False)
                 continue
             at, frame = item
-            if at < quiet_after() + tail or len(frame) * 1000 // (2 * self.sample_rate) != FRAME_MS:
-                continue  # the kiosk's own voice, or a ragged frame
+            if len(frame) * 1000 // (2 * self.sample_rate) != FRAME_MS:
+                continue  # a ragged frame
+            speaking = at < quiet_after() + tail
+            if barge_in is not None:  # hear through the kiosk's voice: its echo taken out
+                frame = barge_in.cancel(at, frame)
+                if speaking and started is None:
+                    voiced = barge_in.stands_out(frame, self)
+                    window.append(voiced)
+                    pre_roll.append(frame)
+                    if sum(window) >= s.start_frames:
+                        barge_in.interrupt()
+                        barged = True
+                        started = last_voiced = at
+                        for earlier in pre_roll:
+                            sink(earlier)
+                    continue
+            elif speaking:
+                continue  # the kiosk's own voice
             if opened_at is None:
                 opened_at = at
             voiced = self.is_speech(frame)
@@ -220,12 +357,21 @@ class Endpointer:
                     last_voiced = at
                     for earlier in pre_roll:
                         sink(earlier)
-                elif at - opened_at > s.no_input_timeout_s:
+                elif at - opened_at > no_input_s:
                     return Utterance(False)
                 continue
             sink(frame)
             if voiced:
                 last_voiced = at
             assert last_voiced is not None
-            if at - last_voiced >= s.trailing_silence_ms / 1000.0 or at - started >= s.max_answer_s:
-                return Utterance(True, started, last_voiced + FRAME_MS / 1000.0)
+            silent_ms = 1000.0 * (at - last_voiced)
+            end = last_voiced + FRAME_MS / 1000.0
+            if at - started >= max_answer_s or silent_ms >= max(silences.full_ms, silences.grow_ms):
+                return Utterance(True, started, end, barged=barged)
+            if silent_ms < silences.short_ms:
+                continue
+            if over is None:
+                if silent_ms >= silences.full_ms:
+                    return Utterance(True, started, end, barged=barged)
+            elif over(silent_ms):
+                return Utterance(True, started, end, early=silent_ms < silences.full_ms, barged=barged)

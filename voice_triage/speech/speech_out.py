@@ -11,6 +11,7 @@ moment the dialogue decides, and only text that cannot be known in advance
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import logging
@@ -33,6 +34,7 @@ MAX_VOLUME = 4.0
 CACHE_RATE = 16000
 RENDER_WAIT_S = 2.0
 RENDER_TRIES = 3
+REFERENCE_S = 4  # seconds of what was played, kept for echo cancellation
 
 
 class SpeechOutputError(Exception):
@@ -186,6 +188,13 @@ class Player:
         self._finished.set()
         self.busy_until = 0.0  # monotonic time until which the loudspeaker may still sound
         self.first_sample_at: float | None = None  # when the latest prompt's first sample went to the device
+        self.stopped_at: float | None = None  # when stop() last cut a prompt off
+        # What went to the loudspeaker lately (silence too), for echo cancellation: a ring of int16
+        # samples, and for recent blocks the time each was handed over and its first sample's index.
+        self._ring = np.zeros(sample_rate * REFERENCE_S, dtype=np.int16)
+        self._written = 0
+        # (PortAudio may call back every few ms: keep enough blocks to span the whole ring)
+        self._blocks: collections.deque[tuple[float, int]] = collections.deque(maxlen=8192)
         try:
             self._stream = sd.OutputStream(
                 samplerate=sample_rate,
@@ -208,6 +217,7 @@ class Player:
             chunk = self._samples[self._position : self._position + frames]
             out[: len(chunk), 0] = chunk
             out[len(chunk) :, 0] = 0.0
+            self._remember(out[:, 0])
             if len(chunk) and self.first_sample_at is None:
                 self.first_sample_at = time.monotonic()
             self._position += len(chunk)
@@ -228,8 +238,46 @@ class Player:
             raise LoudspeakerLost("The loudspeaker stopped playing; the rest is shown on screen.")
         time.sleep(max(0.0, self.busy_until - time.monotonic()))
 
+    def _remember(self, block: np.ndarray) -> None:
+        """Keep what was just handed to the device (holds ``_lock``)."""
+        samples = (np.clip(block, -1.0, 1.0) * 32767).astype(np.int16)
+        size = len(self._ring)
+        start = self._written % size
+        first = min(len(samples), size - start)
+        self._ring[start : start + first] = samples[:first]
+        self._ring[: len(samples) - first] = samples[first:]
+        self._blocks.append((time.monotonic(), self._written))
+        self._written += len(samples)
+
+    def index_at(self, until: float) -> int:
+        """How many samples had been handed to the device by time ``until``."""
+        with self._lock:
+            for handed, first in reversed(self._blocks):
+                if handed <= until:
+                    return min(self._written, first + int((until - handed) * self.sample_rate))
+            if not self._blocks:
+                return 0
+            handed, first = self._blocks[0]  # older than every block kept: count back from the oldest
+            return max(0, first - int((handed - until) * self.sample_rate))
+
+    def samples(self, end: int, count: int) -> np.ndarray:
+        """The ``count`` int16 samples handed to the device before sample ``end`` (zeros where none are kept)."""
+        with self._lock:
+            out = np.zeros(count, dtype=np.int16)
+            end = min(end, self._written)
+            begin = max(end - count, self._written - len(self._ring), 0)
+            if end > begin:
+                out[count - (end - begin) :] = self._ring[np.arange(begin, end) % len(self._ring)]
+            return out
+
+    def played(self, until: float, count: int) -> np.ndarray:
+        """The ``count`` int16 samples handed to the device up to time ``until``."""
+        return self.samples(self.index_at(until), count)
+
     def stop(self) -> None:
         with self._lock:
+            if self._position < len(self._samples):
+                self.stopped_at = time.monotonic()
             self._position = len(self._samples)
 
     def close(self) -> None:
