@@ -79,12 +79,25 @@ def run_command(
     alert: Alert, command: tuple[str, ...], timeout_s: float, hide_env: str = DEFAULT_TOKEN_ENV
 ) -> str | None:
     """Run the alert command; None on success, else one sentence saying what went wrong."""
+    return run_quietly("alert command", command, alert.to_json(), timeout_s, hide_env, alert.environment())
+
+
+def run_quietly(
+    what: str,
+    command: tuple[str, ...],
+    stdin: bytes,
+    timeout_s: float,
+    hide_env: str = DEFAULT_TOKEN_ENV,
+    extra_env: dict[str, str] | None = None,
+) -> str | None:
+    """Run a staff-configured command (no shell, ``stdin`` on its input, the staff token's variable
+    hidden); None on success, else one sentence naming ``what`` failed and how."""
     env = {key: value for key, value in os.environ.items() if key != hide_env}
-    env.update(alert.environment())
+    env.update(extra_env or {})
     try:
         done = subprocess.run(
             list(command),
-            input=alert.to_json(),
+            input=stdin,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -93,21 +106,21 @@ def run_command(
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return f"The alert command did not finish within {_seconds(timeout_s)}."
+        return f"The {what} did not finish within {_seconds(timeout_s)}."
     except FileNotFoundError:
-        return f"The alert command could not be started: {command[0]!r} was not found."
+        return f"The {what} could not be started: {command[0]!r} was not found."
     except PermissionError:
-        return f"The alert command could not be started: {command[0]!r} is not executable."
+        return f"The {what} could not be started: {command[0]!r} is not executable."
     except (OSError, ValueError) as exc:
-        return f"The alert command could not be started ({type(exc).__name__})."
+        return f"The {what} could not be started ({type(exc).__name__})."
     if done.returncode == 0:
         return None
     stderr = done.stderr.decode("utf-8", "replace").strip()
     if stderr:
-        log.warning("alert command stderr: %s", stderr[-_STDERR_LOG_CHARS:])
+        log.warning("%s stderr: %s", what, stderr[-_STDERR_LOG_CHARS:])
     if done.returncode < 0:
-        return f"The alert command was killed (signal {-done.returncode})."
-    return f"The alert command failed (exit {done.returncode})."
+        return f"The {what} was killed (signal {-done.returncode})."
+    return f"The {what} failed (exit {done.returncode})."
 
 
 def post_webhook(alert: Alert, url: str, timeout_s: float) -> str | None:

@@ -10,11 +10,10 @@ print stylesheet).
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
 import threading
 from collections.abc import Callable
 
+from .alerts import run_quietly
 from .config import DEFAULT_TOKEN_ENV
 
 log = logging.getLogger(__name__)
@@ -26,23 +25,7 @@ def run(
     command: tuple[str, ...], text: str, hide_env: str = DEFAULT_TOKEN_ENV, timeout_s: float = TIMEOUT_S
 ) -> str | None:
     """Print one slip; None on success, else one sentence saying what went wrong."""
-    env = {key: value for key, value in os.environ.items() if key != hide_env}
-    try:
-        done = subprocess.run(
-            list(command),
-            input=text.encode("utf-8"),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=timeout_s,
-            shell=False,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return f"The print command did not finish within {timeout_s:g} seconds."
-    except (OSError, ValueError) as exc:
-        return f"The print command could not be started ({type(exc).__name__})."
-    return None if done.returncode == 0 else f"The print command failed (exit {done.returncode})."
+    return run_quietly("print command", command, text.encode("utf-8"), timeout_s, hide_env)
 
 
 def print_in_background(

@@ -295,11 +295,12 @@ class KioskListener:
             if self._closed.is_set() or self.controller.listening()[0] != key:
                 raise _Changed
             item = self.microphone.read(timeout)
-            if item is not None:
-                self._indicate(*item)
-            if item is not None and item[0] >= self.quiet_after() + echo_tail:  # not the kiosk's own voice
-                level = frame_db(item[1])  # levels only: no audio is kept
-                self._levels.append((item[0], level))
+            if item is None:
+                return None
+            at, level = item[0], frame_db(item[1])  # levels only: no audio is kept
+            self._indicate(at, level)
+            if at >= self.quiet_after() + echo_tail:  # not the kiosk's own voice
+                self._levels.append((at, level))
                 self.noise_floor.add(level)
             return item
 
@@ -325,12 +326,12 @@ class KioskListener:
         self.controller.hear_event(heard.event, key=key)  # dropped if answered by touch meanwhile
         self.controller.listen_state(LISTENING)  # unless the kiosk now speaks (the controller knows)
 
-    def _indicate(self, at: float, frame: bytes) -> None:
+    def _indicate(self, at: float, level_db: float) -> None:
         """The indicator: speech in the microphone (how loud above the room), or just listening."""
         if at < self.quiet_after():
             return  # the kiosk's own voice: the controller shows it speaking
         endpointer = self.listener.endpointer
-        above = frame_db(frame) - endpointer.background.level_db
+        above = level_db - endpointer.background.level_db
         hearing = above >= endpointer.settings.above_background_db
         self.controller.listen_state(HEARING if hearing else LISTENING, above / LEVEL_RANGE_DB if hearing else 0.0)
 
