@@ -206,3 +206,15 @@ def test_the_noise_floor_follows_the_room_not_the_voices() -> None:
     for _ in range(100):  # a fan comes on: steady noise at -30, which a voice detector calls speech
         floor.add(-30.0)
     assert floor.level_db == pytest.approx(-30.0)
+
+
+def test_validate_reports_a_bad_calibration(tmp_path: Path) -> None:
+    from tests.conftest import copy_locale
+    from tests.test_content_validation import validate
+
+    copy = copy_locale(tmp_path)
+    (tmp_path / "room.yaml").write_text("locales:\n  en:\n    min_snr_db: 99\n    speech_db: -26\n", encoding="utf-8")
+    done = validate(copy.root)
+    assert done.returncode == 2, done.stderr
+    assert f"{tmp_path / 'room.yaml'}:3: 'min_snr_db' must be between -10 and 60" in done.stderr
+    assert "Traceback" not in done.stderr

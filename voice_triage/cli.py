@@ -16,6 +16,7 @@ from .core.dialogue import Action, Dialogue, End, Event, Heard, NoInput, Say, Sh
 from .core.grammar import Grammar, load_grammar
 from .core.locale import REFERENCE_LOCALE, Locale, load_locale
 from .core.paths import DATA, GRAMMAR
+from .core.room import load_room_calibration
 from .core.simulate import Vignette, evaluate, load_facts, load_vignettes, run_session
 from .core.understanding import interpret
 from .core.yamlload import EXIT_BAD_INPUT, ContentError, Problem
@@ -55,6 +56,13 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
             load_kiosk_text(prompts_root / lang)
         except ContentError as exc:
             problems.extend(exc.problems)
+    room = (root / "room.yaml") if (root / "prompts").is_dir() else (root.parent.parent / "room.yaml")
+    if room.is_file():  # the room check's calibration (core/room.py)
+        for _, _, lang in pairs:
+            try:
+                load_room_calibration(lang, room)
+            except ContentError as exc:
+                problems.extend(exc.problems)
     reference = loaded.get(REFERENCE_LOCALE)
     for prompts_root, _, lang in pairs:
         if reference is not None and lang in loaded and lang != REFERENCE_LOCALE:
