@@ -110,6 +110,7 @@ class KioskSpeech:
         self._pending: collections.deque[_Item] = collections.deque()
         self._generation = 0
         self._closed = False
+        self._saying = False  # an item taken from the queue is being rendered or said
         self._thread = threading.Thread(target=self._run, name="kiosk-speech", daemon=True)
 
     def attach(self, controller: KioskController) -> None:
@@ -150,8 +151,20 @@ class KioskSpeech:
 
     @property
     def busy_until(self) -> float:
+        """Until when the kiosk's own voice may be in the microphone: a whole turn, not only a sentence.
+
+        Between two sentences of a turn (the next one still being rendered)
+        the loudspeaker is silent for a moment; the turn is still going on, so
+        the listener neither takes that moment for the patient's turn nor
+        starts its no-answer clock in it.
+        """
         speaker = self.speaker
-        return speaker.busy_until if speaker is not None else 0.0
+        if speaker is None:
+            return 0.0
+        with self._cv:
+            if self._saying or any(i.speak and i.text is not None for i in self._pending):
+                return float("inf")
+        return speaker.busy_until
 
     def close(self) -> None:
         with self._cv:
@@ -181,6 +194,7 @@ class KioskSpeech:
                     return
                 item = self._pending.popleft()
                 current = item.generation == self._generation
+                self._saying = item.speak and current and item.text is not None
             controller = self.controller
             if controller is None:
                 continue
@@ -193,6 +207,9 @@ class KioskSpeech:
                     self._say(item.text)
             except Exception:  # the thread must live on: the next turn still needs its captions
                 log.exception("speech thread error")
+            finally:
+                with self._cv:
+                    self._saying = False
 
     def _say(self, text: str) -> None:
         assert self.speaker is not None

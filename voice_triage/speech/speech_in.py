@@ -331,6 +331,8 @@ class Endpointer:
             if len(frame) * 1000 // (2 * self.sample_rate) != FRAME_MS:
                 continue  # a ragged frame
             speaking = at < quiet_after() + tail
+            if speaking and started is None:
+                opened_at = None  # the kiosk speaks (again, later in its turn): the no-answer clock starts after it
             if barge_in is not None:  # hear through the kiosk's voice: its echo taken out
                 frame = barge_in.cancel(at, frame)
                 if speaking and started is None:
@@ -345,6 +347,9 @@ class Endpointer:
                             sink(earlier)
                     continue
             elif speaking:
+                if started is None:  # what was heard before the kiosk spoke again starts no answer
+                    window.clear()
+                    pre_roll.clear()
                 continue  # the kiosk's own voice
             if opened_at is None:
                 opened_at = at
