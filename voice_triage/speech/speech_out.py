@@ -75,6 +75,7 @@ class Synthesizer:
             import pyttsx3
 
             self._engine = pyttsx3.init("espeak")
+            _quiet_driver()
         except Exception as exc:  # pyttsx3 raises whatever its driver raised
             raise SpeechOutputError(
                 f"The speech engine could not start ({type(exc).__name__}: {exc}); "
@@ -148,6 +149,17 @@ class Synthesizer:
         if channels > 1:
             samples = samples.reshape(-1, channels).mean(axis=1)
         return samples
+
+
+def _quiet_driver() -> None:
+    """pyttsx3's espeak driver prints "Audio saved to <file>" on stdout from its own thread, at a
+    moment of its choosing (sometimes after ``runAndWait`` has returned, so no redirect can catch
+    it): it would land among the kiosk's own lines.  Its module's ``print`` is made silent."""
+    import sys
+
+    driver = sys.modules.get("pyttsx3.drivers.espeak")
+    if driver is not None:
+        driver.print = lambda *_args, **_kwargs: None  # type: ignore[attr-defined]
 
 
 def _wait_for_wav(path: Path, synth: Synthesizer) -> tuple[bytes, int] | None:
