@@ -166,7 +166,15 @@ def evaluate_spoken(args: argparse.Namespace, locale: Locale, vignettes: list[Vi
     if args.noise not in NOISES and not Path(args.noise).is_file():
         print(f"--noise: {args.noise!r} is not one of {', '.join(NOISES)} nor a WAV file.", file=sys.stderr)
         return EXIT_BAD_INPUT
-    options = SpokenOptions(voices=voices, noise=args.noise, snr_db=args.snr, seed=args.seed, trace=args.trace)
+    options = SpokenOptions(
+        voices=voices,
+        noise=args.noise,
+        snr_db=args.snr,
+        seed=args.seed,
+        trace=args.trace,
+        noise_suppression=args.suppress_noise,
+        auto_gain_dbfs=args.auto_gain,
+    )
     recognizer = open_recognizer(args.lang, locale.grammar, args.model, locale.content.key_phrases())
     if recognizer is None:
         return 1
@@ -483,6 +491,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2, help="processes, each with its own model (default 2)")
     p.add_argument("--model", help="speech model folder")
     p.add_argument("--trace", action="store_true", help="with --json: each turn's words said and heard")
+    p.add_argument(
+        "--suppress-noise",
+        type=int,
+        default=0,
+        choices=range(5),
+        metavar="0-4",
+        help="WebRTC noise suppression before the recogniser (0 off, the default; 4 strongest)",
+    )
+    p.add_argument("--auto-gain", type=int, default=0, metavar="DBFS", help="WebRTC automatic gain target (0 off)")
     p = add("interpret", "show how an answer is understood")
     p.add_argument("--type", choices=[t.value for t in AnswerType], default="yes_no")
     p.add_argument("--batch", action="store_true", help="read JSON lines {type, say} on stdin")

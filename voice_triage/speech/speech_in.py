@@ -57,6 +57,10 @@ class ListenSettings:
     # A frame is speech only if it also stands this far above the room's background level
     # (so babble or a television between answers never reaches the recogniser).
     above_background_db: float = 6.0
+    # WebRTC noise suppression before voice activity and recognition: 0 off, 1 (mild) to 4 (strongest);
+    # auto_gain_dbfs: its automatic gain's target level below full scale (0: no gain control)
+    noise_suppression: int = 0
+    auto_gain_dbfs: int = 0
 
     def slower(self) -> None:
         """The patient asked for slower speech: give them longer to answer and to pause, too."""
@@ -279,6 +283,11 @@ class Endpointer:
         self.sample_rate = sample_rate
         self._vad = webrtcvad.Vad(settings.vad_aggressiveness)
         self.background = background or Background()
+        self.clean: Callable[[bytes], bytes] | None = None
+        if settings.noise_suppression or settings.auto_gain_dbfs:
+            from .noise_suppression import NoiseSuppressor
+
+            self.clean = NoiseSuppressor(settings.noise_suppression, settings.auto_gain_dbfs, sample_rate)
 
     def is_speech(self, frame: bytes) -> bool:
         level = frame_db(frame)
@@ -333,8 +342,12 @@ class Endpointer:
             speaking = at < quiet_after() + tail
             if speaking and started is None:
                 opened_at = None  # the kiosk speaks (again, later in its turn): the no-answer clock starts after it
-            if barge_in is not None:  # hear through the kiosk's voice: its echo taken out
+            if self.clean is not None and (barge_in is not None or not speaking):
+                # after the echo canceller, which needs the sound as it was
+                frame = self.clean(barge_in.cancel(at, frame) if barge_in is not None else frame)
+            elif barge_in is not None:
                 frame = barge_in.cancel(at, frame)
+            if barge_in is not None:  # hear through the kiosk's voice: its echo taken out
                 if speaking and started is None:
                     voiced = barge_in.stands_out(frame, self)
                     window.append(voiced)

@@ -53,6 +53,8 @@ class SpokenOptions:
     seed: int = 1
     max_turns: int = MAX_TURNS
     trace: bool = False  # keep, per turn, what was said and what was heard (for content authors)
+    noise_suppression: int = 0  # the live loop's noise front end (ListenSettings), 0 off
+    auto_gain_dbfs: int = 0
 
 
 class ClipSource:
@@ -143,7 +145,8 @@ class SpokenEvaluation:
         self.options = options
         self.rate = recognizer.sample_rate
         self.speech = Speech(self.rate)
-        self.listener = Listener(recognizer, ListenSettings())
+        settings = ListenSettings(noise_suppression=options.noise_suppression, auto_gain_dbfs=options.auto_gain_dbfs)
+        self.listener = Listener(recognizer, settings)
         self._noise: Noise | None = None
 
     def noise(self) -> Noise:
@@ -237,6 +240,8 @@ def report(results: list[dict[str, Any]], content: Content, options: SpokenOptio
     summary["noise"] = options.noise
     summary["snr_db"] = options.snr_db if options.noise != "none" else None
     summary["seed"] = options.seed
+    summary["noise_suppression"] = options.noise_suppression
+    summary["auto_gain_dbfs"] = options.auto_gain_dbfs
     return {"results": results, "summary": summary}
 
 
