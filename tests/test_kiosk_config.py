@@ -407,3 +407,14 @@ def test_turn_taking_settings(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(write(tmp_path, "name: K\naudio: {barge_in: 1}\n"))
     assert "barge_in" in str(raised.value.problems)
+
+
+def test_noise_suppression_setting(tmp_path: Path) -> None:
+    from voice_triage.speech.speech_in import ListenSettings
+
+    assert default_config("K").audio.noise_suppression == ListenSettings().noise_suppression
+    assert load_config(write(tmp_path, "name: K\naudio: {noise_suppression: 3}\n")).audio.noise_suppression == 3
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(tmp_path, "name: K\naudio:\n  noise_suppression: 7\n"))
+    problem = str(raised.value.problems)
+    assert "noise_suppression" in problem and "from 0 to 4" in problem and ":3:" in str(raised.value), raised.value

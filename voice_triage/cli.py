@@ -151,6 +151,8 @@ def default_voices(lang: str) -> str:
 def evaluate_spoken(args: argparse.Namespace, locale: Locale, vignettes: list[Vignette], out: TextIO) -> int:
     """``evaluate --spoken``: the vignettes answered aloud, heard by the live loop's own code."""
     from .core.phrasings import load_phrasings
+    from .speech.noise_suppression import check_available
+    from .speech.speech_in import ListenSettings
     from .speech.spoken_eval import SpokenEvaluation, SpokenOptions, run_parallel
     from .speech.synthetic import NOISES, SyntheticSpeechError, Voice
 
@@ -172,13 +174,17 @@ def evaluate_spoken(args: argparse.Namespace, locale: Locale, vignettes: list[Vi
         snr_db=args.snr,
         seed=args.seed,
         trace=args.trace,
-        noise_suppression=args.suppress_noise,
+        noise_suppression=ListenSettings.noise_suppression if args.suppress_noise is None else args.suppress_noise,
         auto_gain_dbfs=args.auto_gain,
     )
     recognizer = open_recognizer(args.lang, locale.grammar, args.model, locale.content.key_phrases())
     if recognizer is None:
         return 1
     recognizer.close()  # each worker opens its own
+    why = check_available(options.noise_suppression, options.auto_gain_dbfs, recognizer.sample_rate)
+    if why is not None:
+        print(f"--suppress-noise: {why}.", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
     def make() -> SpokenEvaluation:
         opened = open_recognizer(args.lang, locale.grammar, args.model, locale.content.key_phrases())
@@ -350,6 +356,7 @@ def open_recognizer(lang: str, grammar: Grammar, model: str | None, extra: Seque
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     from .session import VoiceSession
+    from .speech.noise_suppression import check_available
     from .speech.speech_in import ListenSettings, Microphone, MicrophoneError
 
     locale = load_locale(args.lang)
@@ -357,23 +364,28 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     speaker = open_speaker(args.lang, args, static_texts(content))
     recognizer = open_recognizer(args.lang, locale.grammar, args.model, content.key_phrases())
     microphone = None
+    listen = ListenSettings(
+        trailing_silence_ms=args.trailing_silence_ms,
+        short_silence_ms=args.short_silence_ms,
+        grow_silence_ms=args.trailing_silence_ms,
+        no_input_timeout_s=args.no_input_timeout,
+    )
     if recognizer is not None:
         try:
             microphone = Microphone(recognizer.sample_rate, _device(args.input_device))
         except MicrophoneError as exc:
             print(exc, file=sys.stderr)
+        why = check_available(listen.noise_suppression, listen.auto_gain_dbfs, recognizer.sample_rate)
+        if why is not None:
+            print(f"{why}, so it listens without it.", file=sys.stderr)
+            listen.noise_suppression = listen.auto_gain_dbfs = 0
     session = VoiceSession(
         content,
         locale.grammar,
         recognizer=recognizer,
         speaker=speaker,
         microphone=microphone,
-        listen=ListenSettings(
-            trailing_silence_ms=args.trailing_silence_ms,
-            short_silence_ms=args.short_silence_ms,
-            grow_silence_ms=args.trailing_silence_ms,
-            no_input_timeout_s=args.no_input_timeout,
-        ),
+        listen=listen,
         out=out,
     )
     try:

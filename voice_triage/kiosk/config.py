@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..core.yamlload import ContentError, LineDict, LineList, Problem, load_file, where
+from ..speech.speech_in import ListenSettings
 
 LOCALES = ("en", "ko")
 DEFAULT_DATABASE = "/var/lib/voice-triage/records.sqlite3"
@@ -55,6 +56,8 @@ class AudioConfig:
     # hear answers spoken over the kiosk's own voice (speex echo cancellation); off: the microphone is
     # ignored while the kiosk speaks (bench/README.md: barge-in, measured on the virtual loop)
     barge_in: bool = False
+    # WebRTC noise suppression before listening (0 off .. 4 strongest; bench/README.md "Noise front end")
+    noise_suppression: int = ListenSettings.noise_suppression
 
 
 @dataclass(frozen=True)
@@ -265,12 +268,19 @@ def _device(check: _Checker, node: LineDict | None, key: str) -> int | str | Non
 def _load_audio(check: _Checker, node: Any, at: tuple[str, int]) -> AudioConfig:
     if node is None:
         return AudioConfig()
-    section = check.section(node, at, "audio", {"input_device": _DEVICE, "output_device": _DEVICE, "barge_in": bool})
+    section = check.section(
+        node,
+        at,
+        "audio",
+        {"input_device": _DEVICE, "output_device": _DEVICE, "barge_in": bool, "noise_suppression": int},
+    )
     barge_in = check.get(section, "barge_in", bool)
+    default = AudioConfig.noise_suppression
     return AudioConfig(
         input_device=_device(check, section, "input_device"),
         output_device=_device(check, section, "output_device"),
         barge_in=bool(barge_in) if barge_in is not None else False,
+        noise_suppression=int(check.number(section, "noise_suppression", "audio", default, 0, 4, whole=True)),
     )
 
 

@@ -37,6 +37,7 @@ from ..core.locale import Locale
 from ..core.room import NoiseFloor
 from ..speech.asr import PhraseRecognizer, Recognizer
 from ..speech.listening import Listener
+from ..speech.noise_suppression import check_available
 from ..speech.speech_in import BargeIn, ListenSettings, Microphone, MicrophoneError, frame_db
 from ..speech.speech_out import LoudspeakerLost, SpeechOutputError
 from .config import KioskConfig
@@ -474,9 +475,14 @@ def start_voice(
             short_silence_ms=config.timeouts.short_silence_ms,
             grow_silence_ms=config.timeouts.trailing_silence_ms,
             no_input_timeout_s=config.timeouts.no_input_s,
+            noise_suppression=config.audio.noise_suppression,
         )
         barge_in = _barge_in(config, speech, speaker, recognizer.sample_rate, err)
         listen.barge_in = barge_in is not None
+        why = check_available(listen.noise_suppression, listen.auto_gain_dbfs, recognizer.sample_rate)
+        if why is not None:
+            print(f"{why}, so the kiosk listens without it.", file=err, flush=True)
+            listen.noise_suppression = listen.auto_gain_dbfs = 0
         listener = KioskListener(controller, recognizer, start, microphone, listen, quiet_after, err, barge_in)
         listener.start()
         controller.hears = True

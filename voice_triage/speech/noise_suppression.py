@@ -17,7 +17,7 @@ RATE = 16000  # the only rate the library takes
 
 
 class NoiseSuppressionUnavailable(Exception):
-    """The front end cannot run here: str() is one sentence."""
+    """The front end cannot run here: str() says why, as the start of a sentence the caller ends."""
 
 
 class NoiseSuppressor:
@@ -30,13 +30,13 @@ class NoiseSuppressor:
             raise ValueError(f"automatic gain target {auto_gain_dbfs} dBFS is not 0 (off) to 31")
         if sample_rate != RATE:
             raise NoiseSuppressionUnavailable(
-                f"Noise suppression needs 16 kHz audio and the speech model hears {sample_rate} Hz; turn it off."
+                f"Noise suppression needs 16 kHz audio and the speech model hears {sample_rate} Hz"
             )
         try:
             from webrtc_noise_gain import AudioProcessor
         except ImportError:
             raise NoiseSuppressionUnavailable(
-                "Noise suppression needs the webrtc-noise-gain package (pip install webrtc-noise-gain); turn it off."
+                "Noise suppression needs the webrtc-noise-gain package (pip install webrtc-noise-gain)"
             ) from None
         self._processor: Any = AudioProcessor(auto_gain_dbfs, level)
         self._chunk = RATE * CHUNK_MS // 1000 * 2
@@ -46,3 +46,14 @@ class NoiseSuppressor:
         if len(frame) % chunk:
             return frame  # a ragged frame: the endpointer drops it anyway
         return b"".join(self._processor.Process10ms(frame[i : i + chunk]).audio for i in range(0, len(frame), chunk))
+
+
+def check_available(level: int, auto_gain_dbfs: int, sample_rate: int) -> str | None:
+    """Why the front end asked for cannot run here (the start of a sentence), or None when it can."""
+    if not level and not auto_gain_dbfs:
+        return None
+    try:
+        NoiseSuppressor(level, auto_gain_dbfs, sample_rate)
+    except NoiseSuppressionUnavailable as exc:
+        return str(exc)
+    return None

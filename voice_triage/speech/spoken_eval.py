@@ -53,7 +53,7 @@ class SpokenOptions:
     seed: int = 1
     max_turns: int = MAX_TURNS
     trace: bool = False  # keep, per turn, what was said and what was heard (for content authors)
-    noise_suppression: int = 0  # the live loop's noise front end (ListenSettings), 0 off
+    noise_suppression: int = ListenSettings.noise_suppression  # the live loop's noise front end, 0 off
     auto_gain_dbfs: int = 0
 
 
