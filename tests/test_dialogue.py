@@ -797,7 +797,7 @@ def test_a_meaning_found_only_further_down_the_n_best_list_is_a_guess(locale: Lo
 
 
 def test_a_warning_sign_no_needs_the_best_reading_itself_near_a_no(locale: Locale) -> None:
-    """"now" heard first and "no" second: taken on an ordinary question, heard again on a red flag."""
+    """ "now" heard first and "no" second: taken on an ordinary question, heard again on a red flag."""
     dialogue, _ = started(locale)
     assert dialogue.handle(said("now", "no", gap=0.1))[0] == Say(locale.content.messages.say("recheck"), "question")
     assert FIRST not in dialogue.answers
