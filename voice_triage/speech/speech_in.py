@@ -289,6 +289,14 @@ class Endpointer:
 
             self.clean = NoiseSuppressor(settings.noise_suppression, settings.auto_gain_dbfs, sample_rate)
 
+    def hear_room(self, samples: np.ndarray) -> None:
+        """Listen to the room with nobody answering (float samples): what an idle kiosk has heard."""
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+        size = self.sample_rate * FRAME_MS // 1000
+        for start in range(0, len(pcm) - size + 1, size):
+            frame = pcm[start : start + size].tobytes()
+            self.is_speech(self.clean(frame) if self.clean is not None else frame)
+
     def is_speech(self, frame: bytes) -> bool:
         level = frame_db(frame)
         voiced = bool(self._vad.is_speech(frame, self.sample_rate))

@@ -43,6 +43,7 @@ from .synthetic import Noise, Speech, Voice, mix, noise_gain
 MAX_TURNS = 80  # a session still going after this many answers "never ends"
 LEAD_S = 0.6  # the patient starts speaking this long after the prompt ends
 AFTER_S = 4.0  # background after the answer, for the endpointer to hear the end
+IDLE_S = 5.0  # the room heard while idle, before a session's first answer
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,10 @@ class SpokenEvaluation:
         self.options = options
         self.rate = recognizer.sample_rate
         self.speech = Speech(self.rate)
-        settings = ListenSettings(noise_suppression=options.noise_suppression, auto_gain_dbfs=options.auto_gain_dbfs)
-        self.listener = Listener(recognizer, settings)
+        self.settings = ListenSettings(
+            noise_suppression=options.noise_suppression, auto_gain_dbfs=options.auto_gain_dbfs
+        )
+        self.listener = Listener(recognizer, self.settings)
         self._noise: Noise | None = None
 
     def noise(self) -> Noise:
@@ -175,6 +178,10 @@ class SpokenEvaluation:
         dialogue.start()
         noise = self.noise()
         noise.seek(rng.randrange(2**31))
+        # Each session its own kiosk in its own room: a fresh listener that has heard the room while idle.
+        # (Kept from one session to the next, its background would depend on which sessions a worker
+        # process happened to run before, and the figures on --jobs and scheduling.)
+        self.listener = Listener(self.recognizer, self.settings)
         turns = readbacks = 0
         trace: list[dict[str, Any]] = []
         while not dialogue.finished and turns < options.max_turns:
@@ -184,6 +191,8 @@ class SpokenEvaluation:
             text = patient.reply(dialogue)
             speech = self.speech.say(text, voice)
             gain = noise_gain(speech, options.snr_db) if noise.kind != "none" else 0.0
+            if turns == 0:
+                self.listener.endpointer.hear_room(noise.take(int(IDLE_S * self.rate)) * gain)
             clip = mix(speech, noise, options.snr_db, LEAD_S, self.rate)
 
             def background(n: int, gain: float = gain) -> np.ndarray:
