@@ -212,3 +212,13 @@ def test_small_spoken_evaluation_misses_no_emergency_and_every_session_ends(
     assert summary["emergency_missed"] == len(missed) == 0, missed
     assert summary["unfinished"] == 0, [r for r in results if r["outcome"] not in ("finished", "emergency", "staff")]
     assert all(r["outcome"] in ("finished", "emergency", "staff") for r in results)
+
+
+@pytest.mark.audio
+def test_the_spoken_evaluation_gives_the_same_figures_however_it_is_split(small_vignettes: Path) -> None:
+    """Seeded and deterministic: each session is its own kiosk, so one process or two give the same sessions."""
+    pink = ("--noise", "pink", "--snr", "10", "--voices", "ko+m3:135")
+    one = spoken_evaluation(small_vignettes, *pink, "--jobs", "1")
+    two = spoken_evaluation(small_vignettes, *pink, "--jobs", "2")
+    assert one["results"] == two["results"]
+    assert one["summary"] == two["summary"]
