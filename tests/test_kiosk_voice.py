@@ -321,16 +321,23 @@ class SilentPlayer:
         self.played += len(samples)
 
 
-def test_sentences_that_quote_an_answer_are_not_kept_after_they_are_said() -> None:
-    from voice_triage.kiosk.voice import PlayerSpeaker
-    from voice_triage.speech.speech_out import Speaker, SpeechOutputError, Synthesizer, VoiceSettings
+def english_synthesizer() -> Any:
+    """The real espeak-ng synthesiser (CI must have it; elsewhere the test is skipped with the reason)."""
+    from voice_triage.speech.speech_out import SpeechOutputError, Synthesizer, VoiceSettings
 
     try:
-        synth = Synthesizer("en", VoiceSettings())
+        return Synthesizer("en", VoiceSettings())
     except SpeechOutputError as exc:
         if os.environ.get("CI"):
             raise
         pytest.skip(str(exc))
+
+
+def test_sentences_that_quote_an_answer_are_not_kept_after_they_are_said() -> None:
+    from voice_triage.kiosk.voice import PlayerSpeaker
+    from voice_triage.speech.speech_out import Speaker
+
+    synth = english_synthesizer()
     known = "Please answer the question."
     synth.prerender([known])
     player = SilentPlayer(synth.sample_rate)
@@ -439,14 +446,7 @@ def test_the_page_shows_speaking_listening_hearing_thinking_and_the_words_heard(
 def test_the_speech_engine_prints_nothing_among_the_kiosks_lines(capfd: pytest.CaptureFixture[str]) -> None:
     """pyttsx3's espeak driver prints "Audio saved to ..." from its own thread, sometimes after a
     sentence is rendered: before the fix it could come before "kiosk ready" on the kiosk's stdout."""
-    from voice_triage.speech.speech_out import SpeechOutputError, Synthesizer, VoiceSettings
-
-    try:
-        synth = Synthesizer("en", VoiceSettings())
-    except SpeechOutputError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(exc))
+    synth = english_synthesizer()
     synth.render("Hello there.")
     import pyttsx3.drivers.espeak as driver
 

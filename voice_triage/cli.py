@@ -506,10 +506,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--suppress-noise",
         type=int,
-        default=0,
         choices=range(5),
         metavar="0-4",
-        help="WebRTC noise suppression before the recogniser (0 off, the default; 4 strongest)",
+        help="WebRTC noise suppression before the recogniser (0 off, 4 strongest; default: the live loop's)",
     )
     p.add_argument("--auto-gain", type=int, default=0, metavar="DBFS", help="WebRTC automatic gain target (0 off)")
     p = add("interpret", "show how an answer is understood")

@@ -149,7 +149,6 @@ class SpokenEvaluation:
         self.settings = ListenSettings(
             noise_suppression=options.noise_suppression, auto_gain_dbfs=options.auto_gain_dbfs
         )
-        self.listener = Listener(recognizer, self.settings)
         self._noise: Noise | None = None
 
     def noise(self) -> Noise:
