@@ -82,6 +82,15 @@ def test_wrong_type_number(locale_copy: LocaleCopy) -> None:
     ]
 
 
+def test_spoken_numbers_must_be_ask_or_ranges(locale_copy: LocaleCopy) -> None:
+    line = locale_copy.replace("flow.yaml", "max_questions: 14", "max_questions: 14\nspoken_numbers: guess") + 1
+    assert problems(locale_copy) == [
+        f"{locale_copy.path('flow.yaml')}:{line}: flow: 'spoken_numbers' must be 'ask' or 'ranges', not 'guess'"
+    ]
+    locale_copy.replace("flow.yaml", "spoken_numbers: guess", "spoken_numbers: ranges")
+    assert load_content(locale_copy.prompts, load_contract(), VOCABULARIES).spoken_numbers == "ranges"
+
+
 def test_wrong_type_bool(locale_copy: LocaleCopy) -> None:
     """``safety: yes`` is the string "yes" (not YAML 1.1's true), so it is the wrong type."""
     locale_copy.replace(

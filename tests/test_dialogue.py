@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import pytest
@@ -91,6 +92,10 @@ def touch(dialogue: Dialogue, facts: Mapping[str, Value] = CALM) -> list[Action]
     """Answer the current question by touch, as the screen shows it (pain scores as text)."""
     assert dialogue.current is not None
     value = facts[dialogue.current.id]
+    awaiting = dialogue.awaiting
+    if awaiting.kind == "range":  # "is it 7 or more?"
+        assert isinstance(value, int | float) and isinstance(awaiting.value, int)
+        return dialogue.handle(Chose("yes" if value >= awaiting.value else "no"))
     return dialogue.handle(Chose(str(value) if dialogue.current.type is AnswerType.SCALE_0_10 else value))
 
 
@@ -616,6 +621,48 @@ def test_a_misheard_number_refused_at_the_read_back_is_asked_by_range(locale: Lo
     asked = spoken(dialogue.handle(said("no")))
     assert asked and asked[0].startswith(messages.say("range_days", amount="PLACEHOLDER").split("PLACEHOLDER")[0])
     assert "duration_days" not in dialogue.answers
+
+
+def test_spoken_numbers_as_ranges_ask_yes_no_questions_from_the_start(locale: Locale) -> None:
+    """``spoken_numbers: ranges`` (a model that mishears numbers): pain is asked at its cuts, the scale explained."""
+    content = dataclasses.replace(locale.content, spoken_numbers="ranges")
+    messages = content.messages
+    dialogue, _ = started(locale, content)
+    advance_to(dialogue, "sudden_onset")
+    first = touch(dialogue)
+    assert dialogue.current is not None and dialogue.current.id == "pain_score"
+    assert spoken(first) == [messages.say("range_scale_first", amount="7")]
+    assert dialogue.asking_yes_no and dialogue.listening_for.answer_type is AnswerType.YES_NO
+    assert dialogue.handle(Command("repeat")) == first, "repeat says the same yes/no question again"
+    assert spoken(dialogue.handle(said("no"))) == [messages.say("range_scale", amount="4")]
+    dialogue.handle(said("no"))
+    assert dialogue.answers["pain_score"] == 3
+    assert dialogue.approximate["pain_score"] == messages.say("range_at_most", high="3")
+
+
+def test_spoken_numbers_as_ranges_say_weeks_and_leave_typed_sessions_alone(locale: Locale) -> None:
+    content = dataclasses.replace(locale.content, spoken_numbers="ranges")
+    dialogue, _ = started(locale, content)
+    advance_to(dialogue, "duration_days")
+    dialogue.handle(Command("back"))
+    asked = spoken(touch(dialogue))
+    assert dialogue.current is not None and dialogue.current.id == "duration_days"
+    assert asked == [content.messages.say("range_days", amount="6 weeks")], "42 days said as weeks"
+    assert spoken(dialogue.handle(said("no"))) == [content.messages.say("range_days", amount="4 days")]
+    dialogue.handle(said("no"))
+    assert dialogue.answers["duration_days"] == 3
+    typed = Dialogue(content, locale.grammar)
+    typed.start(typed=True)
+    advance_to(typed, "pain_score")
+    assert not typed.asking_yes_no, "typed answers are numbers: never asked by range"
+    typed.handle(Heard("6"))
+    assert typed.answers["pain_score"] == 6
+    after = Dialogue(content, locale.grammar)
+    after.start()
+    after.handle(Command("start_over"))
+    advance_to(after, "sudden_onset")
+    touch(after)
+    assert after.asking_yes_no, "starting over keeps a spoken session spoken"
 
 
 # ------------------------------------------------------------ touch

@@ -98,6 +98,7 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "list_answers": ("choices",),
     "recheck": (),
     "range_scale": ("amount",),
+    "range_scale_first": ("amount",),
     "range_days": ("amount",),
     "range_years": ("amount",),
     "range_at_least": ("low",),
@@ -170,6 +171,9 @@ class Content:
     max_attempts: int = 4
     # Turns in one session before it is handed to staff with what it has.
     max_turns: int = 40
+    # How a spoken session asks a number: "ask" (the question, then yes/no at the rules' cuts if not
+    # heard) or "ranges" (yes/no at the cuts from the start, for a speech model that mishears numbers)
+    spoken_numbers: str = "ask"
     choice: ChoiceSettings = field(default_factory=ChoiceSettings)
     # The chance of a yes to a sign in general (causes.yaml): what makes a cause's weights chances
     base_rate: float = 0.1
@@ -287,7 +291,7 @@ def _load_questions(
         (path, 1),
         "flow",
         {"questions": list, "max_questions": int, "choice": dict},
-        {"max_attempts": int, "max_turns": int},
+        {"max_attempts": int, "max_turns": int, "spoken_numbers": str},
     )
     if root is None or not isinstance(root.get("questions"), LineList):
         return [], {}
@@ -395,6 +399,23 @@ def _load_choice(data: Any, path: str, check: _Checker) -> ChoiceSettings:
         level_threshold=_fraction(node, "level_threshold", "flow 'choice'", check, default.level_threshold),
         cause_threshold=_fraction(node, "cause_threshold", "flow 'choice'", check, default.cause_threshold),
     )
+
+
+SPOKEN_NUMBERS = ("ask", "ranges")
+
+
+def _load_spoken_numbers(data: Any, check: _Checker) -> str:
+    """The flow's ``spoken_numbers``: how a spoken session asks for a number."""
+    root = data if isinstance(data, LineDict) else None
+    value = root.get("spoken_numbers", SPOKEN_NUMBERS[0]) if root is not None else SPOKEN_NUMBERS[0]
+    if not isinstance(value, str):
+        return SPOKEN_NUMBERS[0]  # reported by the mapping check
+    if value not in SPOKEN_NUMBERS:
+        assert root is not None
+        choices = " or ".join(repr(v) for v in SPOKEN_NUMBERS)
+        check.add(where(root, "spoken_numbers"), f"flow: 'spoken_numbers' must be {choices}, not {value!r}")
+        return SPOKEN_NUMBERS[0]
+    return value
 
 
 def _phrase_list(q: LineDict, key: str, kind: AnswerType, what: str, check: _Checker) -> tuple[str, ...]:
@@ -705,6 +726,7 @@ def load_content(
     causes = _load_causes(files["causes.yaml"], str(directory / "causes.yaml"), types, contract, check)
     base_rate = _load_base_rate(files["causes.yaml"], str(directory / "causes.yaml"), check)
     choice = _load_choice(files["flow.yaml"], str(directory / "flow.yaml"), check)
+    spoken_numbers = _load_spoken_numbers(files["flow.yaml"], check)
     messages = _load_messages(files["messages.yaml"], str(directory / "messages.yaml"), contract, check)
     if not check.problems:
         flow, causes_path = str(directory / "flow.yaml"), str(directory / "causes.yaml")
@@ -723,6 +745,7 @@ def load_content(
         max_questions=limits.get("max_questions", LIMITS["max_questions"]),
         max_attempts=limits.get("max_attempts", LIMITS["max_attempts"]),
         max_turns=limits.get("max_turns", LIMITS["max_turns"]),
+        spoken_numbers=spoken_numbers,
         choice=choice,
         base_rate=base_rate,
     )
@@ -792,18 +815,22 @@ def static_texts(content: Content) -> list[str]:
 # The content has no words for units, so they live here; other locales fall
 # back to "<number> <unit>".
 UNIT_WORDS: dict[str, dict[str, tuple[str, str]]] = {
-    "en": {"days": ("{n} day", "{n} days"), "years": ("{n} year", "{n} years")},
-    "ko": {"days": ("{n}일", "{n}일"), "years": ("{n}세", "{n}세")},
+    "en": {"days": ("{n} day", "{n} days"), "weeks": ("{n} week", "{n} weeks"), "years": ("{n} year", "{n} years")},
+    "ko": {"days": ("{n}일", "{n}일"), "weeks": ("{n}주", "{n}주"), "years": ("{n}세", "{n}세")},
 }
 
 
-def answer_words(question: Question | None, value: Value, content: Content) -> str:
-    """An answer as the kiosk says it: "yes", "I don't know", "6", "14 days"."""
+def answer_words(question: Question | None, value: Value, content: Content, *, weeks: bool = False) -> str:
+    """An answer as the kiosk says it: "yes", "I don't know", "6", "14 days" ("2 weeks" with ``weeks``)."""
     if isinstance(value, str):
         return content.messages.answer_words.get(value, value)
     number = round(float(value), 2)
     text = f"{number:g}"
     if question is None or question.type is not AnswerType.NUMBER:
         return text
-    one, many = UNIT_WORDS.get(content.locale, {}).get(question.unit, ("{n} " + question.unit,) * 2)
+    unit = question.unit
+    if weeks and unit == "days" and number >= 14 and number % 7 == 0:
+        unit, text = "weeks", f"{number / 7:g}"
+        number = number / 7
+    one, many = UNIT_WORDS.get(content.locale, {}).get(unit, ("{n} " + unit,) * 2)
     return (one if number == 1 else many).format(n=text)

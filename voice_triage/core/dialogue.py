@@ -210,6 +210,7 @@ class Dialogue:
     _weak: bool = False  # the last spoken reading was too poor to count towards two agreeing hearings
     _touch_offered: bool = False
     _staff_alerted: bool = False
+    _spoken: bool = False  # answers are spoken (not typed, not touch only): see Content.spoken_numbers
 
     # ---------------------------------------------------------- public
 
@@ -260,6 +261,7 @@ class Dialogue:
         is too loud for spoken answers to be heard reliably (touch is offered).
         """
         self._reset()
+        self._spoken = listening and not typed
         messages = self.content.messages
         if typed:
             key = "welcome_typed"
@@ -326,6 +328,9 @@ class Dialogue:
         self._pending = None
         self._pending_command = None
         self._range = None
+        if text is None and self._spoken and self.content.spoken_numbers == "ranges" and self._can_range():
+            # a speech model that mishears numbers: asked as yes/no questions at the rules' cuts from the start
+            return self._start_range()
         return [
             Say(text or question.text, "question"),
             Show(question.id, question.text, CHOICES[question.type]),
@@ -486,9 +491,12 @@ class Dialogue:
         if not cuts:
             return self._range_found(low, high)
         cut = cuts[len(cuts) // 2]
+        # nothing answered yet where no open question explained the scale: the scale is explained
+        first = (low, high) == (0, 10) and self.content.spoken_numbers == "ranges"
         self._range = (low, high, cut)
-        key = "range_scale" if self.current.type is AnswerType.SCALE_0_10 else f"range_{self.current.unit}"
-        text = self.content.messages.say(key, amount=self._words(cut))
+        scale = "range_scale_first" if first else "range_scale"
+        key = scale if self.current.type is AnswerType.SCALE_0_10 else f"range_{self.current.unit}"
+        text = self.content.messages.say(key, amount=answer_words(self.current, cut, self.content, weeks=True))
         return [Say(text, "question"), Show(self.current.id, text, CHOICES[AnswerType.YES_NO])]
 
     def _ranging(self, meaning: Interpretation, clear: bool, spoken: bool = False) -> list[Action]:
@@ -675,7 +683,9 @@ class Dialogue:
             return [Say(messages.say("stopped")), End("stopped", self.result)]
         if name == "start_over":
             turns = self.turns  # a session's turn budget is not renewed by starting over
-            restart = [Say(messages.say("start_over")), *self.start()[2:]]
+            spoken = self._spoken
+            restart = [Say(messages.say("start_over")), *self.start(typed=not spoken)[2:]]
+            self._spoken = spoken
             self.turns = turns
             return restart
         if self.finished:
@@ -699,7 +709,7 @@ class Dialogue:
                 return [Say(messages.say("list_answers", choices=choices)), confirm]
             return [Adjust(name), Say(messages.say(name)), confirm]
         if name == "repeat":
-            return self._ask(question)
+            return self._range_question() if self._range is not None else self._ask(question)
         if name == "back":
             if not self._asked:
                 return [Say(messages.say("first_question")), *self._ask(question)]
