@@ -46,8 +46,12 @@ class ListeningPatient:
             self.asked = "command"
         elif line.startswith(self._confirm_prefix):
             self.asked, self._line = "confirm", line
-        elif self.question is not None and (cut := self._range_cut(self.question, line)) is not None:
-            self.asked, self._cut = "range", cut
+        else:  # "is it 4 or more?": of the question asked, or of a number asked this way from the start
+            asked = [self.question] if self.question is not None else []
+            for question in [*asked, *self.content.questions]:
+                if (cut := self._range_cut(question, line)) is not None:
+                    self.question, self.asked, self._cut = question, "range", cut
+                    return
 
     @property
     def meant(self) -> Value:
@@ -74,8 +78,10 @@ class ListeningPatient:
         """The number asked about in "is it 4 or more?", if ``line`` is that question."""
         if question.type not in (AnswerType.SCALE_0_10, AnswerType.NUMBER):
             return None
-        key = "range_scale" if question.type is AnswerType.SCALE_0_10 else f"range_{question.unit}"
+        scale = question.type is AnswerType.SCALE_0_10
+        keys = ("range_scale", "range_scale_first") if scale else (f"range_{question.unit}",)
         for cut in number_cuts(self.content, question.id):
-            if line == self.content.messages.say(key, amount=answer_words(question, cut, self.content)):
+            amount = answer_words(question, cut, self.content, weeks=True)
+            if any(line == self.content.messages.say(key, amount=amount) for key in keys):
                 return cut
         return None

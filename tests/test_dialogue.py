@@ -647,10 +647,19 @@ def test_spoken_numbers_as_ranges_say_weeks_and_leave_typed_sessions_alone(local
     dialogue.handle(Command("back"))
     asked = spoken(touch(dialogue))
     assert dialogue.current is not None and dialogue.current.id == "duration_days"
-    assert asked == [content.messages.say("range_days", amount="6 weeks")], "42 days said as weeks"
-    assert spoken(dialogue.handle(said("no"))) == [content.messages.say("range_days", amount="4 days")]
+    assert asked == [content.messages.say("range_days", amount="4 days")], "the level's cut first"
+    assert spoken(dialogue.handle(said("yes"))) == [content.messages.say("range_days", amount="6 weeks")]
     dialogue.handle(said("no"))
-    assert dialogue.answers["duration_days"] == 3
+    assert dialogue.answers["duration_days"] == 41
+    redo, _ = started(locale, content)
+    advance_to(redo, "duration_days")
+    redo.handle(Command("back"))
+    touch(redo)
+    follow = redo.handle(said("no"))  # under 4 days: the level is settled, so is the range
+    assert redo.answers["duration_days"] == 3 and redo.approximate["duration_days"] == content.messages.say(
+        "range_at_most", high="3 days"
+    )
+    assert not any(content.messages.say("range_days", amount="6 weeks") == line for line in spoken(follow))
     typed = Dialogue(content, locale.grammar)
     typed.start(typed=True)
     advance_to(typed, "pain_score")

@@ -490,7 +490,10 @@ class Dialogue:
         cuts = [c for c in number_cuts(self.content, self.current.id) if low < c and (high is None or c <= high)]
         if not cuts:
             return self._range_found(low, high)
-        cut = cuts[len(cuts) // 2]
+        # the cuts the urgency level depends on first ("4 days or more?" before "6 weeks or more?"): an
+        # answer that settles the level may leave only cuts for the causes
+        level = [c for c in cuts if c in number_cuts(self.content, self.current.id, level_only=True)]
+        cut = (level or cuts)[len(level or cuts) // 2]
         # nothing answered yet where no open question explained the scale: the scale is explained
         first = (low, high) == (0, 10) and self.content.spoken_numbers == "ranges"
         self._range = (low, high, cut)

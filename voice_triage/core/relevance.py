@@ -41,12 +41,13 @@ def matters_for_level(content: Content, answers: Mapping[str, Value], fact: str)
     return False
 
 
-def number_cuts(content: Content, fact: str) -> list[int]:
+def number_cuts(content: Content, fact: str, *, level_only: bool = False) -> list[int]:
     """Where rules and causes cut a number's range: each ``x`` such that "is it ``x`` or more?" decides
     a comparison they make (``pain_score >= 7``: 7; ``<= 3``: 4).  Values between two cuts make no
-    difference to the urgency level or to any cause."""
+    difference to the urgency level or to any cause.  ``level_only``: the rules' cuts alone."""
     cuts: set[int] = set()
-    for when in [rule.when for rule in content.rules] + [e.when for c in content.causes for e in c.evidence]:
+    causes = [] if level_only else [e.when for c in content.causes for e in c.evidence]
+    for when in [rule.when for rule in content.rules] + causes:
         for compare in comparisons(when, fact):
             bound = compare.bound
             cuts.add(math.floor(bound) + 1 if compare.op in ("gt", "le") else math.ceil(bound))
