@@ -640,6 +640,22 @@ def test_spoken_numbers_as_ranges_ask_yes_no_questions_from_the_start(locale: Lo
     assert dialogue.approximate["pain_score"] == messages.say("range_at_most", high="3")
 
 
+def test_help_slower_and_an_unclear_stop_keep_the_range_question_and_its_answers(locale: Locale) -> None:
+    content = dataclasses.replace(locale.content, spoken_numbers="ranges")
+    messages = content.messages
+    dialogue, _ = started(locale, content)
+    advance_to(dialogue, "sudden_onset")
+    touch(dialogue)
+    dialogue.handle(said("no"))  # not 7 or more: now "4 or more?"
+    four = messages.say("range_scale", amount="4")
+    assert spoken(dialogue.handle(Command("help")))[-1] == four
+    assert spoken(dialogue.handle(Command("slower")))[-1] == four
+    assert spoken(dialogue.handle(said("stop"))) == [messages.say("confirm_stop")]
+    assert spoken(dialogue.handle(said("no"))) == [four], "not stopping: back to the same range question"
+    dialogue.handle(said("yes"))
+    assert dialogue.answers["pain_score"] == 6
+
+
 def test_spoken_numbers_as_ranges_say_weeks_and_leave_typed_sessions_alone(locale: Locale) -> None:
     content = dataclasses.replace(locale.content, spoken_numbers="ranges")
     dialogue, _ = started(locale, content)

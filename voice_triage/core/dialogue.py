@@ -543,6 +543,13 @@ class Dialogue:
         assert self.current is not None
         return bool(emergency(self.content, {**self.answers, self.current.id: value}))
 
+    def _again(self) -> list[Action]:
+        """The question on screen once more: a number's yes/no question where it is being asked by range
+        (its answers so far kept), else the question itself."""
+        assert self.current is not None
+        self._pending_command = None
+        return self._range_question() if self._range is not None else self._ask(self.current)
+
     def _question_again(self) -> list[Action]:
         assert self.current is not None
         return [
@@ -593,7 +600,7 @@ class Dialogue:
             return self._spoken_command(meaning.command, clear, spoken)
         if clear and (meaning.value == "yes" or meaning.command == name):
             return self._command(name)
-        return self._ask(self.current)  # not clearly what they meant: carry on where they were
+        return self._again()  # not clearly what they meant: carry on where they were
 
     def _accept(self, value: Value, said: str) -> list[Action]:
         assert self.current is not None
@@ -615,7 +622,7 @@ class Dialogue:
     def _failed(self, key: str, spoken: bool = False) -> list[Action]:
         assert self.current is not None
         if self._pending_command is not None:  # nothing clear in reply to "did you ask to stop?": carry on
-            return self._ask(self.current)
+            return self._again()
         self._failures += 1
         if self._failures >= self._budget():
             return self._give_up()
@@ -686,9 +693,7 @@ class Dialogue:
             return [Say(messages.say("stopped")), End("stopped", self.result)]
         if name == "start_over":
             turns = self.turns  # a session's turn budget is not renewed by starting over
-            spoken = self._spoken
-            restart = [Say(messages.say("start_over")), *self.start(typed=not spoken)[2:]]
-            self._spoken = spoken
+            restart = [Say(messages.say("start_over")), *self.start(typed=not self._spoken)[2:]]
             self.turns = turns
             return restart
         if self.finished:
@@ -712,7 +717,7 @@ class Dialogue:
                 return [Say(messages.say("list_answers", choices=choices)), confirm]
             return [Adjust(name), Say(messages.say(name)), confirm]
         if name == "repeat":
-            return self._range_question() if self._range is not None else self._ask(question)
+            return self._again()
         if name == "back":
             if not self._asked:
                 return [Say(messages.say("first_question")), *self._ask(question)]
@@ -729,10 +734,10 @@ class Dialogue:
                 Say(question.help),
                 Say(messages.say("help_examples", examples=examples)),
                 Say(messages.say("commands_help")),
-                *self._ask(question),
+                *self._again(),
             ]
         # slower / louder: change the setting, say so, and ask again
-        return [Adjust(name), Say(messages.say(name)), *self._ask(question)]
+        return [Adjust(name), Say(messages.say(name)), *self._again()]
 
     # ---- the end
 
