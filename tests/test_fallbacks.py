@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import importlib.abc
+import itertools
 import os
 import queue
 import shutil
@@ -185,9 +186,11 @@ def test_internal_error_tells_the_patient_to_ask_the_front_desk(
 def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
     """The audio server dies after two spoken answers and comes back: the session resumes.
 
-    The scripted patient says no (in the shipped phrasings) to every question but the stroke one (yes):
-    an emergency once the stroke question is reached, which it only is if the
-    answers given before the microphone went away were kept.
+    The scripted patient says no (in the shipped phrasings) to every question but the stroke one (yes).
+    What must hold whatever the recogniser makes of the natural phrasings: no question answered before
+    the microphone went away is asked again, voice answers are heard again once it is back, and the
+    stroke question ends the session as an emergency or, where voice could not get its answer, is left
+    for staff (never taken as a no). How often voice gets such answers is the spoken evaluation's figure.
     """
     if missing_tools():
         pytest.skip("needs PulseAudio and espeak-ng")
@@ -254,9 +257,24 @@ def test_microphone_lost_mid_session_keeps_the_answers(tmp_path: Path) -> None:
     joined = "\n".join(printed)
     assert KO.say("mic_lost") in joined, joined
     assert KO.say("mic_back") in joined, joined
-    assert KO.levels["emergency"] in joined, joined
     # the answers given before the loss were kept: no question answered then is asked again after
     lost, back = printed.index(KO.say("mic_lost")), printed.index(KO.say("mic_back"))
+    # voice works again: after the microphone came back, some reply was heard (the next line after
+    # "(listening)" is a read-back, or a question other than the one just asked, with no apology between)
+    heard_after = False
+    current: str | None = None
+    for before, after in itertools.pairwise(printed[back:]):
+        if before in texts:
+            current = texts[before].id
+        if before == "(listening)" and (
+            after.startswith(KO.text["confirm"].split("{")[0]) or (after in texts and texts[after].id != current)
+        ):
+            heard_after = True
+    assert heard_after, joined
+    # the stroke question, reached after the loss, ends the session as an emergency or is left for staff
+    assert "stroke_signs" in {texts[line].id for line in printed[back:] if line in texts}, joined
+    if KO.levels["emergency"] not in joined:
+        assert KO.say("staff_check") in joined and "[staff alerted: assist]" in joined, joined
     asked_before = list(dict.fromkeys(texts[line].id for line in printed[:lost] if line in texts))
     answered_before = asked_before[:-1]  # the last one was being asked when the microphone went
     assert answered_before, joined

@@ -114,9 +114,22 @@ def audio_env() -> dict[str, str]:
 
 
 def test_spoken_emergency_session(audio_env: dict[str, str], tmp_path: Path) -> None:
+    """A patient with stroke signs answering aloud: the emergency is never missed.
+
+    The session ends as an emergency with the staff alerted, or, where voice
+    could not get a red-flag answer, the result says staff will ask it and
+    they are alerted: never a lower level on its own (the spoken evaluation's
+    "missed"). How often voice gets the answer itself is the evaluation's
+    figure (bench/README.md), not one session's.
+    """
     level, printed = run_spoken_session(EMERGENCY, audio_env, tmp_path)
-    assert level == "emergency"
-    assert "[staff alerted: emergency]" in printed
+    joined = "\n".join(printed)
+    messages = load_locale("ko").content.messages
+    if level == "emergency":
+        assert "[staff alerted: emergency]" in printed, joined
+    else:
+        assert messages.say("staff_check") in printed or messages.say("staff_handoff") in printed, joined
+        assert "[staff alerted: assist]" in printed, joined
 
 
 def test_spoken_self_care_session(audio_env: dict[str, str], tmp_path: Path) -> None:
