@@ -176,7 +176,6 @@ def evaluate_spoken(args: argparse.Namespace, locale: Locale, vignettes: list[Vi
         trace=args.trace,
         noise_suppression=ListenSettings.noise_suppression if args.suppress_noise is None else args.suppress_noise,
         auto_gain_dbfs=args.auto_gain,
-        gate_db=ListenSettings.gate_db if args.gate is None else max(0.0, args.gate),
     )
     recognizer = open_recognizer(args.lang, locale.grammar, args.model, locale.content.key_phrases())
     if recognizer is None:
@@ -512,12 +511,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="WebRTC noise suppression before the recogniser (0 off, 4 strongest; default: the live loop's)",
     )
     p.add_argument("--auto-gain", type=int, default=0, metavar="DBFS", help="WebRTC automatic gain target (0 off)")
-    p.add_argument(
-        "--gate",
-        type=float,
-        metavar="DB",
-        help="second hearing with frames no louder than the room by DB turned down (0 off; default: the live loop's)",
-    )
     p = add("interpret", "show how an answer is understood")
     p.add_argument("--type", choices=[t.value for t in AnswerType], default="yes_no")
     p.add_argument("--batch", action="store_true", help="read JSON lines {type, say} on stdin")

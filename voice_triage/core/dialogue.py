@@ -43,9 +43,6 @@ class Heard:
     confidence: float = 1.0
     alternatives: tuple[tuple[str, float], ...] = ()
     spoken: bool = False  # from a recogniser (else typed)
-    # a second hearing of the same answer with the room's level turned down (babble between the
-    # words), where one was made: its readings, best first; the nearer of the two hearings is read
-    gated: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -357,21 +354,11 @@ class Dialogue:
         alternatives = event.alternatives or ((event.text, 0.0),)
         reading = read_spoken(alternatives, answer_type, self.grammar, choices, unit)
         t = self.thresholds
-        disagree = False
-        if event.gated:
-            # the nearer of two hearings; two that are both heard and mean different things are not clear
-            second = read_spoken(event.gated, answer_type, self.grammar, choices, unit)
-            both = reading.cost <= t.heard and second.cost <= t.heard
-            same = (second.meaning.value, second.meaning.command) == (reading.meaning.value, reading.meaning.command)
-            disagree = both and not same
-            reading = min((reading, second), key=lambda r: r.cost)
         meaning = reading.meaning
         # the same mishearing twice is not two hearings: each must be near, and nearer than any other meaning,
         # and near in the recogniser's best reading, not only further down its list
-        guessed = reading.top > t.heard or disagree
-        self._weak = (
-            reading.cost > t.agree_cost or reading.margin < t.agree_margin or reading.top > t.agree_cost or disagree
-        )
+        guessed = reading.top > t.heard
+        self._weak = reading.cost > t.agree_cost or reading.margin < t.agree_margin or reading.top > t.agree_cost
         if reading.cost > (t.command if meaning.command is not None else t.heard):
             return NOT_UNDERSTOOD, False
         extreme = asked and question.type is AnswerType.SCALE_0_10 and meaning.value in (0, 10)

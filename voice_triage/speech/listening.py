@@ -63,14 +63,6 @@ class Listener:
         hearing = recognizer.finish(kind)
         if not utterance.heard_speech:
             return Listened(NoInput(), utterance)
-        gated: tuple[tuple[str, float], ...] = ()
-        if utterance.gated is not None and hearing.confidence < 1.0:
-            # not one of the grammar's phrases: heard again with the room turned down (ListenSettings.gate_db)
-            second = recognizer.decode(kind, utterance.gated)
-            gated = second.alternatives or (((second.text, 0.0),) if second.text else ())
-        if hearing.empty and not gated:
-            return Listened(NoMatch(), utterance)
         if hearing.empty:
-            return Listened(Heard(gated[0][0], 0.0, gated, spoken=True), utterance)
-        heard = Heard(hearing.text, hearing.confidence, hearing.alternatives, spoken=True, gated=gated)
-        return Listened(heard, utterance)
+            return Listened(NoMatch(), utterance)
+        return Listened(Heard(hearing.text, hearing.confidence, hearing.alternatives, spoken=True), utterance)

@@ -21,7 +21,7 @@ import queue
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -57,12 +57,6 @@ class ListenSettings:
     # A frame is speech only if it also stands this far above the room's background level
     # (so babble or a television between answers never reaches the recogniser).
     above_background_db: float = 6.0
-    # A second hearing of an answer, with every frame no louder than the room's level (the median of
-    # all frames heard while nobody answers, babble included) by gate_db turned down by
-    # gate_attenuation_db: in babble the recogniser otherwise hears the other voices' words between
-    # the patient's.  Decoded only where the first hearing was not one of the grammar's phrases. 0: off.
-    gate_db: float = 0.0
-    gate_attenuation_db: float = 20.0
     # WebRTC noise suppression before voice activity and recognition: 0 off, 1 (mild) to 4 (strongest);
     # auto_gain_dbfs: its automatic gain's target level below full scale (0: no gain control)
     noise_suppression: int = 0
@@ -88,8 +82,6 @@ class Utterance:
     speech_end: float | None = None  # last voiced frame
     early: bool = False  # ended by the short silence after a complete answer
     barged: bool = False  # began while the kiosk was speaking, and stopped it
-    # the answer through the gate (ListenSettings.gate_db), where it turned any frame down; never stored
-    gated: bytes | None = field(default=None, repr=False)
 
 
 class Reference(Protocol):
@@ -291,7 +283,6 @@ class Endpointer:
         self.sample_rate = sample_rate
         self._vad = webrtcvad.Vad(settings.vad_aggressiveness)
         self.background = background or Background()
-        self.room = Background()  # every frame heard while nobody answers (see ListenSettings.gate_db)
         self.clean: Callable[[bytes], bytes] | None = None
         if settings.noise_suppression or settings.auto_gain_dbfs:
             from .noise_suppression import NoiseSuppressor
@@ -304,9 +295,7 @@ class Endpointer:
         size = self.sample_rate * FRAME_MS // 1000
         for start in range(0, len(pcm) - size + 1, size):
             frame = pcm[start : start + size].tobytes()
-            frame = self.clean(frame) if self.clean is not None else frame
-            self.room.add(frame_db(frame))
-            self.is_speech(frame)
+            self.is_speech(self.clean(frame) if self.clean is not None else frame)
 
     def is_speech(self, frame: bytes) -> bool:
         level = frame_db(frame)
@@ -315,16 +304,6 @@ class Endpointer:
         if not (voiced and loud):
             self.background.add(level)
         return voiced and loud
-
-    def gate(self, frame: bytes) -> bytes | None:
-        """The frame turned down by ``gate_attenuation_db`` if it is no louder than the room by
-        ``gate_db`` (None: it is, or there is no gate)."""
-        s = self.settings
-        level = frame_db(frame)
-        if s.gate_db <= 0 or level >= self.room.level_db + s.gate_db or level <= Background.QUIET_DB:
-            return None  # loud enough, or already as quiet as a quiet room: the same to the recogniser
-        samples = np.frombuffer(frame, dtype="<i2").astype(np.float32)
-        return (samples * 10 ** (-s.gate_attenuation_db / 20)).astype("<i2").tobytes()
 
     def listen(
         self,
@@ -354,20 +333,6 @@ class Endpointer:
         tail = s.echo_tail_ms / 1000.0
         window: collections.deque[bool] = collections.deque(maxlen=s.start_frames + 2)
         pre_roll: collections.deque[bytes] = collections.deque(maxlen=max(1, s.pre_roll_ms // FRAME_MS))
-        gated: list[bytes] = []  # the answer as the gate lets it through (kept only while it is heard)
-        turned_down = False
-
-        def feed(frame: bytes) -> None:
-            nonlocal turned_down
-            sink(frame)
-            if s.gate_db > 0:
-                down = self.gate(frame)
-                turned_down = turned_down or down is not None
-                gated.append(down or frame)
-
-        def second() -> bytes | None:
-            return b"".join(gated) if turned_down else None
-
         started: float | None = None
         last_voiced: float | None = None
         opened_at: float | None = None
@@ -400,7 +365,7 @@ class Endpointer:
                         barged = True
                         started = last_voiced = at
                         for earlier in pre_roll:
-                            feed(earlier)
+                            sink(earlier)
                     continue
             elif speaking:
                 if started is None:  # what was heard before the kiosk spoke again starts no answer
@@ -411,29 +376,28 @@ class Endpointer:
                 opened_at = at
             voiced = self.is_speech(frame)
             if started is None:
-                self.room.add(frame_db(frame))
                 window.append(voiced)
                 pre_roll.append(frame)
                 if sum(window) >= s.start_frames:
                     started = at
                     last_voiced = at
                     for earlier in pre_roll:
-                        feed(earlier)
+                        sink(earlier)
                 elif at - opened_at > no_input_s:
                     return Utterance(False)
                 continue
-            feed(frame)
+            sink(frame)
             if voiced:
                 last_voiced = at
             assert last_voiced is not None
             silent_ms = 1000.0 * (at - last_voiced)
             end = last_voiced + FRAME_MS / 1000.0
             if at - started >= max_answer_s or silent_ms >= max(silences.full_ms, silences.grow_ms):
-                return Utterance(True, started, end, barged=barged, gated=second())
+                return Utterance(True, started, end, barged=barged)
             if silent_ms < silences.short_ms:
                 continue
             if over is None:
                 if silent_ms >= silences.full_ms:
-                    return Utterance(True, started, end, barged=barged, gated=second())
+                    return Utterance(True, started, end, barged=barged)
             elif over(silent_ms):
-                return Utterance(True, started, end, early=silent_ms < silences.full_ms, barged=barged, gated=second())
+                return Utterance(True, started, end, early=silent_ms < silences.full_ms, barged=barged)

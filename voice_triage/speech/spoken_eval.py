@@ -56,7 +56,6 @@ class SpokenOptions:
     trace: bool = False  # keep, per turn, what was said and what was heard (for content authors)
     noise_suppression: int = ListenSettings.noise_suppression  # the live loop's noise front end, 0 off
     auto_gain_dbfs: int = 0
-    gate_db: float = ListenSettings.gate_db  # the live loop's second hearing with the room turned down
 
 
 class ClipSource:
@@ -119,8 +118,6 @@ def traced(
         entry["heard"] = event.text
         entry["confidence"] = round(event.confidence, 2)
         entry["alternatives"] = [[t, round(s, 2)] for t, s in event.alternatives]
-        if event.gated:
-            entry["gated"] = [[t, round(s, 2)] for t, s in event.gated]
     entry["reply"] = [a.text for a in actions if isinstance(a, Say)][:2]
     return entry
 
@@ -150,9 +147,8 @@ class SpokenEvaluation:
         self.rate = recognizer.sample_rate
         self.speech = Speech(self.rate)
         self.settings = ListenSettings(
-            noise_suppression=options.noise_suppression, auto_gain_dbfs=options.auto_gain_dbfs, gate_db=options.gate_db
+            noise_suppression=options.noise_suppression, auto_gain_dbfs=options.auto_gain_dbfs
         )
-
         self._noise: Noise | None = None
 
     def noise(self) -> Noise:
@@ -253,7 +249,6 @@ def report(results: list[dict[str, Any]], content: Content, options: SpokenOptio
     summary["snr_db"] = options.snr_db if options.noise != "none" else None
     summary["seed"] = options.seed
     summary["noise_suppression"] = options.noise_suppression
-    summary["gate_db"] = options.gate_db
     summary["auto_gain_dbfs"] = options.auto_gain_dbfs
     return {"results": results, "summary": summary}
 
