@@ -577,6 +577,25 @@ def test_a_yes_heard_unclearly_never_confirms_a_read_back(locale: Locale) -> Non
     assert not dialogue.finished
 
 
+def test_a_red_flag_heard_as_yes_then_as_no_needs_two_hearings_of_the_no(locale: Locale) -> None:
+    """Once a warning sign was heard as yes, one hearing of a no is not enough: two that agree are.
+
+    (In pink noise a patient who said yes to the bladder question three times was once recorded
+    "no" from a single hearing of "없어 아요": a missed emergency.)"""
+    dialogue, _ = started(locale)
+    dialogue.handle(said("yes"))  # read back
+    retry = dialogue.handle(said("no"))  # "no, that is not right": the question again
+    assert retry[0] == Say(locale.content.messages.say("confirm_retry"))
+    assert dialogue.handle(said("no"))[0] == Say(locale.content.messages.say("recheck"), "question")
+    assert FIRST not in dialogue.answers
+    dialogue.handle(said("no"))
+    assert dialogue.answers[FIRST] in ("no", "unknown")
+    # with no yes heard first, the same clear no is taken at once
+    fresh, _ = started(locale)
+    fresh.handle(said("no"))
+    assert fresh.answers[FIRST] in ("no", "unknown")
+
+
 def test_every_spoken_number_is_read_back(locale: Locale) -> None:
     """Spoken numbers sound alike: a clear one is read back, a typed one is not."""
     dialogue, _ = started(locale)

@@ -207,6 +207,7 @@ class Dialogue:
     _range: tuple[int, int | None, int] | None = None
     _range_heard: Value | None = None  # an unclear yes or no to the range question asked: a second must agree
     _failures: int = 0  # attempts at the current question that came to nothing
+    _yes_heard: bool = False  # a spoken answer to the current question was heard as yes, near enough to count
     _weak: bool = False  # the last spoken reading was too poor to count towards two agreeing hearings
     _touch_offered: bool = False
     _staff_alerted: bool = False
@@ -313,6 +314,7 @@ class Dialogue:
         self._staff_alerted = False
         self._touch_offered = False
         self._failures = 0
+        self._yes_heard = False
 
     def _next_question(self) -> Question | None:
         """The question whose answer can change the outcome most, if any can (see :mod:`choice`)."""
@@ -323,6 +325,7 @@ class Dialogue:
             return self._finish()
         if question is not self.current:
             self._failures = 0
+            self._yes_heard = False
             self._touch_offered = False
         self.current = question
         self._pending = None
@@ -449,6 +452,12 @@ class Dialogue:
         if spoken and isinstance(value, int | float) and not meaning.certain and self._can_range():
             return self._start_range()
         red_flag = spoken and self._ends_interview(value)
+        if spoken and self.current.safety and value != "yes" and self._yes_heard:
+            # a warning sign heard near a yes, then as no or "I don't know": one hearing of the no is not
+            # enough (a yes said three times was once taken as no from "없어 아요"); two that agree are
+            clear = False
+        if spoken and value == "yes" and not self._weak:
+            self._yes_heard = True
         if self._pending is not None and self._pending[2] == "recheck" and self._pending[0] == value and not self._weak:
             return self._accept(value, said)  # two hearings that agree
         if clear and meaning.certain and not red_flag:
