@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -107,7 +107,7 @@ def run_spoken_session(
 
 
 @pytest.fixture(scope="module")
-def audio_env() -> dict[str, str]:
+def audio_env() -> Iterator[dict[str, str]]:
     _needs_audio()
     with virtual_audio() as env:
         yield env
@@ -133,18 +133,28 @@ def test_spoken_emergency_session(audio_env: dict[str, str], tmp_path: Path) -> 
 
 
 def test_spoken_self_care_session(audio_env: dict[str, str], tmp_path: Path) -> None:
-    """A calm patient answering aloud in natural words: the session ends with home care, or hands over.
+    """A calm patient answering aloud in natural words: never an emergency, and any other level is explained.
 
     How often a spoken session reaches the right level is a benchmark (the
-    spoken evaluation: bench/README.md), not one voice's session: what must
-    hold through the real devices is that it ends, is never raised to an
-    emergency by mishearing, and, where voice could not get the answers, says
-    that staff will finish it.
+    spoken evaluation: bench/README.md), not one voice's session: through the
+    real devices one session's recognition differs from machine to machine
+    (CI once heard this patient's "no" to the sudden-onset question as yes).
+    What must hold whatever is heard: the session ends; it is never raised to
+    an emergency (every warning sign is read back, and the patient says no);
+    and it ends with home care, or with staff told to finish it, or at the
+    default level (a self-care condition not heard is never assumed), or at a
+    level whose rule it says aloud, so the patient and staff hear why.
     """
     level, printed = run_spoken_session(SELF_CARE, audio_env, tmp_path)
     joined = "\n".join(printed)
-    messages = load_locale("ko").content.messages
+    content = load_locale("ko").content
+    messages = content.messages
     assert level != "emergency", joined
     assert "[staff alerted: emergency]" not in printed, joined
     handed_over = any(messages.say(key) in printed for key in ("staff_handoff", "staff_check"))
-    assert level == "self_care" or handed_over, joined
+    if level == "self_care" or handed_over or level == content.default_level:
+        return
+    said = [rule for rule in content.rules if rule.level == level and rule.say in printed]
+    assert said, f"ended {level} without saying why:\n{joined}"
+    # the rule said was met by what the kiosk heard, not by what the patient said (a mishearing)
+    assert not any(rule.when.holds(SELF_CARE) for rule in said), joined
