@@ -418,3 +418,15 @@ def test_noise_suppression_setting(tmp_path: Path) -> None:
         load_config(write(tmp_path, "name: K\naudio:\n  noise_suppression: 7\n"))
     problem = str(raised.value.problems)
     assert "noise_suppression" in problem and "from 0 to 4" in problem and ":3:" in str(raised.value), raised.value
+
+
+def test_steady_noise_suppression_setting(tmp_path: Path) -> None:
+    from voice_triage.speech.speech_in import ListenSettings
+
+    assert default_config("K").audio.steady_noise_suppression == ListenSettings().steady_noise_suppression
+    loaded = load_config(write(tmp_path, "name: K\naudio: {steady_noise_suppression: 0}\n"))
+    assert loaded.audio.steady_noise_suppression == 0
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(tmp_path, "name: K\naudio:\n  steady_noise_suppression: 9\n"))
+    problem = str(raised.value.problems)
+    assert "steady_noise_suppression" in problem and "from 0 to 4" in problem and ":3:" in str(raised.value)

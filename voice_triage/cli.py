@@ -176,6 +176,9 @@ def evaluate_spoken(args: argparse.Namespace, locale: Locale, vignettes: list[Vi
         trace=args.trace,
         noise_suppression=ListenSettings.noise_suppression if args.suppress_noise is None else args.suppress_noise,
         auto_gain_dbfs=args.auto_gain,
+        steady_noise_suppression=(
+            ListenSettings.steady_noise_suppression if args.steady_suppression is None else args.steady_suppression
+        ),
     )
     recognizer = open_recognizer(args.lang, locale.grammar, args.model, locale.content.key_phrases())
     if recognizer is None:
@@ -511,6 +514,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="WebRTC noise suppression before the recogniser (0 off, 4 strongest; default: the live loop's)",
     )
     p.add_argument("--auto-gain", type=int, default=0, metavar="DBFS", help="WebRTC automatic gain target (0 off)")
+    p.add_argument(
+        "--steady-suppression",
+        type=int,
+        choices=range(5),
+        metavar="0-4",
+        help="noise suppression used only while the room is steady, loud noise (0 never; default: the live loop's)",
+    )
     p = add("interpret", "show how an answer is understood")
     p.add_argument("--type", choices=[t.value for t in AnswerType], default="yes_no")
     p.add_argument("--batch", action="store_true", help="read JSON lines {type, say} on stdin")

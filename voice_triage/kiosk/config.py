@@ -58,6 +58,8 @@ class AudioConfig:
     barge_in: bool = False
     # WebRTC noise suppression before listening (0 off .. 4 strongest; bench/README.md "Noise front end")
     noise_suppression: int = ListenSettings.noise_suppression
+    # the same, used only while the room between answers is steady, loud noise (a fan); 0 never
+    steady_noise_suppression: int = ListenSettings.steady_noise_suppression
 
 
 @dataclass(frozen=True)
@@ -272,7 +274,13 @@ def _load_audio(check: _Checker, node: Any, at: tuple[str, int]) -> AudioConfig:
         node,
         at,
         "audio",
-        {"input_device": _DEVICE, "output_device": _DEVICE, "barge_in": bool, "noise_suppression": int},
+        {
+            "input_device": _DEVICE,
+            "output_device": _DEVICE,
+            "barge_in": bool,
+            "noise_suppression": int,
+            "steady_noise_suppression": int,
+        },
     )
     barge_in = check.get(section, "barge_in", bool)
     default = AudioConfig.noise_suppression
@@ -281,6 +289,11 @@ def _load_audio(check: _Checker, node: Any, at: tuple[str, int]) -> AudioConfig:
         output_device=_device(check, section, "output_device"),
         barge_in=bool(barge_in) if barge_in is not None else False,
         noise_suppression=int(check.number(section, "noise_suppression", "audio", default, 0, 4, whole=True)),
+        steady_noise_suppression=int(
+            check.number(
+                section, "steady_noise_suppression", "audio", AudioConfig.steady_noise_suppression, 0, 4, whole=True
+            )
+        ),
     )
 
 

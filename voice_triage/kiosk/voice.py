@@ -476,6 +476,7 @@ def start_voice(
             grow_silence_ms=config.timeouts.trailing_silence_ms,
             no_input_timeout_s=config.timeouts.no_input_s,
             noise_suppression=config.audio.noise_suppression,
+            steady_noise_suppression=config.audio.steady_noise_suppression,
         )
         barge_in = _barge_in(config, speech, speaker, recognizer.sample_rate, err)
         listen.barge_in = barge_in is not None

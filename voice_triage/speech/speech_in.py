@@ -61,6 +61,9 @@ class ListenSettings:
     # auto_gain_dbfs: its automatic gain's target level below full scale (0: no gain control)
     noise_suppression: int = 0
     auto_gain_dbfs: int = 0
+    # the suppression level used only while the room between answers is steady noise and loud against the
+    # answers (speech/steady_noise.py); 0: never.  Not with a fixed noise_suppression, nor with barge-in.
+    steady_noise_suppression: int = 4
 
     def slower(self) -> None:
         """The patient asked for slower speech: give them longer to answer and to pause, too."""
@@ -82,6 +85,7 @@ class Utterance:
     speech_end: float | None = None  # last voiced frame
     early: bool = False  # ended by the short silence after a complete answer
     barged: bool = False  # began while the kiosk was speaking, and stopped it
+    cleaned: bool = False  # heard through the steady-noise suppression
 
 
 class Reference(Protocol):
@@ -267,6 +271,61 @@ class Background:
         return max(self.QUIET_DB, statistics.median(self._levels))
 
 
+def _judge(frame: bytes, vad: Any, background: Background, above_db: float, sample_rate: int) -> bool:
+    """Speech: voiced to the detector, and standing above the background (which learns from the rest)."""
+    level = frame_db(frame)
+    voiced = bool(vad.is_speech(frame, sample_rate))
+    loud = level >= background.level_db + above_db
+    if not (voiced and loud):
+        background.add(level)
+    return voiced and loud
+
+
+class SteadyCleaner:
+    """WebRTC noise suppression used only while the room is steady noise and loud (speech/steady_noise.py).
+
+    It cleans every frame, so that its noise estimate, voice-activity
+    detector and background level are ready the moment the room calls for
+    it; the raw frames (heard while nobody answers) tell the room's noise.
+    Whether it is used changes only between answers.
+    """
+
+    def __init__(self, clean: Callable[[bytes], bytes], vad: Any, settings: ListenSettings, sample_rate: int) -> None:
+        from .steady_noise import RoomNoise
+
+        self.clean = clean
+        self.vad = vad
+        self.settings = settings
+        self.sample_rate = sample_rate
+        self.background = Background()
+        self.room = RoomNoise(sample_rate)
+        self.on = False
+
+    @classmethod
+    def open(cls, settings: ListenSettings, sample_rate: int) -> SteadyCleaner | None:
+        """None where the suppression cannot run here (not 16 kHz, or the package missing): raw frames then."""
+        import webrtcvad
+
+        from .noise_suppression import NoiseSuppressionUnavailable, NoiseSuppressor
+
+        try:
+            clean = NoiseSuppressor(settings.steady_noise_suppression, 0, sample_rate)
+        except NoiseSuppressionUnavailable as exc:
+            log.info("steady-noise suppression off: %s", exc)
+            return None
+        return cls(clean, webrtcvad.Vad(settings.vad_aggressiveness), settings, sample_rate)
+
+    def hear(self, frame: bytes, voiced: bool, answering: bool) -> tuple[bytes, bool]:
+        if not answering:
+            self.room.add(frame)
+        cleaned = self.clean(frame)
+        clean_voiced = _judge(cleaned, self.vad, self.background, self.settings.above_background_db, self.sample_rate)
+        return (cleaned, clean_voiced) if self.on else (frame, voiced)
+
+    def decide(self) -> None:
+        self.on = self.room.update()
+
+
 class Endpointer:
     """Finds one answer in the microphone stream and feeds it to ``sink``.
 
@@ -288,6 +347,15 @@ class Endpointer:
             from .noise_suppression import NoiseSuppressor
 
             self.clean = NoiseSuppressor(settings.noise_suppression, settings.auto_gain_dbfs, sample_rate)
+        self.steady: SteadyCleaner | None = None
+        if settings.steady_noise_suppression and self.clean is None and not settings.barge_in:
+            self.steady = SteadyCleaner.open(settings, sample_rate)
+        self._answer_levels: list[float] = []
+
+    @property
+    def cleaning(self) -> bool:
+        """Whether answers are heard through the steady-noise suppression now."""
+        return self.steady is not None and self.steady.on
 
     def hear_room(self, samples: np.ndarray) -> None:
         """Listen to the room with nobody answering (float samples): what an idle kiosk has heard."""
@@ -295,15 +363,24 @@ class Endpointer:
         size = self.sample_rate * FRAME_MS // 1000
         for start in range(0, len(pcm) - size + 1, size):
             frame = pcm[start : start + size].tobytes()
-            self.is_speech(self.clean(frame) if self.clean is not None else frame)
+            self._hear(self.clean(frame) if self.clean is not None else frame, answering=False)
+        if self.steady is not None:
+            self.steady.decide()
 
     def is_speech(self, frame: bytes) -> bool:
-        level = frame_db(frame)
-        voiced = bool(self._vad.is_speech(frame, self.sample_rate))
-        loud = level >= self.background.level_db + self.settings.above_background_db
-        if not (voiced and loud):
-            self.background.add(level)
-        return voiced and loud
+        return _judge(frame, self._vad, self.background, self.settings.above_background_db, self.sample_rate)
+
+    def _hear(self, frame: bytes, answering: bool) -> tuple[bytes, bool]:
+        """The frame as the recogniser gets it (cleaned while the room calls for it), and whether it is speech."""
+        voiced = self.is_speech(frame)
+        if self.steady is None:
+            return frame, voiced
+        return self.steady.hear(frame, voiced, answering)
+
+    def _answered(self, utterance: Utterance) -> Utterance:
+        if self.steady is not None and self._answer_levels:
+            self.steady.room.heard_answer(statistics.median(self._answer_levels))
+        return utterance
 
     def listen(
         self,
@@ -337,6 +414,10 @@ class Endpointer:
         last_voiced: float | None = None
         opened_at: float | None = None
         barged = False
+        if self.steady is not None:
+            self.steady.decide()  # between answers, never within one
+        cleaned = self.cleaning and barge_in is None
+        self._answer_levels = []
         while True:
             item = read(0.5)
             now = time.monotonic()
@@ -374,7 +455,13 @@ class Endpointer:
                 continue  # the kiosk's own voice
             if opened_at is None:
                 opened_at = at
-            voiced = self.is_speech(frame)
+            if barge_in is None:
+                raw_db = frame_db(frame)
+                frame, voiced = self._hear(frame, answering=started is not None)
+                if voiced and started is not None:
+                    self._answer_levels.append(raw_db)
+            else:
+                voiced = self.is_speech(frame)
             if started is None:
                 window.append(voiced)
                 pre_roll.append(frame)
@@ -393,11 +480,13 @@ class Endpointer:
             silent_ms = 1000.0 * (at - last_voiced)
             end = last_voiced + FRAME_MS / 1000.0
             if at - started >= max_answer_s or silent_ms >= max(silences.full_ms, silences.grow_ms):
-                return Utterance(True, started, end, barged=barged)
+                return self._answered(Utterance(True, started, end, barged=barged, cleaned=cleaned))
             if silent_ms < silences.short_ms:
                 continue
             if over is None:
                 if silent_ms >= silences.full_ms:
-                    return Utterance(True, started, end, barged=barged)
+                    return self._answered(Utterance(True, started, end, barged=barged, cleaned=cleaned))
             elif over(silent_ms):
-                return Utterance(True, started, end, early=silent_ms < silences.full_ms, barged=barged)
+                return self._answered(
+                    Utterance(True, started, end, early=silent_ms < silences.full_ms, barged=barged, cleaned=cleaned)
+                )

@@ -56,6 +56,7 @@ class SpokenOptions:
     trace: bool = False  # keep, per turn, what was said and what was heard (for content authors)
     noise_suppression: int = ListenSettings.noise_suppression  # the live loop's noise front end, 0 off
     auto_gain_dbfs: int = 0
+    steady_noise_suppression: int = ListenSettings.steady_noise_suppression  # used only in steady, loud noise
 
 
 class ClipSource:
@@ -147,7 +148,9 @@ class SpokenEvaluation:
         self.rate = recognizer.sample_rate
         self.speech = Speech(self.rate)
         self.settings = ListenSettings(
-            noise_suppression=options.noise_suppression, auto_gain_dbfs=options.auto_gain_dbfs
+            noise_suppression=options.noise_suppression,
+            auto_gain_dbfs=options.auto_gain_dbfs,
+            steady_noise_suppression=options.steady_noise_suppression,
         )
         self._noise: Noise | None = None
 
@@ -250,6 +253,7 @@ def report(results: list[dict[str, Any]], content: Content, options: SpokenOptio
     summary["seed"] = options.seed
     summary["noise_suppression"] = options.noise_suppression
     summary["auto_gain_dbfs"] = options.auto_gain_dbfs
+    summary["steady_noise_suppression"] = options.steady_noise_suppression
     return {"results": results, "summary": summary}
 
 
