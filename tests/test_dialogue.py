@@ -596,6 +596,26 @@ def test_a_red_flag_heard_as_yes_then_as_no_needs_two_hearings_of_the_no(locale:
     assert fresh.answers[FIRST] in ("no", "unknown")
 
 
+def test_a_warning_signs_number_heard_near_yes_then_as_no_needs_two_hearings_of_the_no(locale: Locale) -> None:
+    """Pain asked as "is it 7 or more?": once heard near a yes, one hearing of a no is not enough.
+
+    (In pink noise a patient with pain 9 said yes to "7 or more?" five times, heard unclearly each
+    time; then "이에요" was taken as no, and an emergency was missed.)"""
+    messages = locale.content.messages
+    seven, four = messages.say("range_scale", amount="7"), messages.say("range_scale", amount="4")
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "pain_score")
+    assert spoken(dialogue.handle(said("five", "nine"))) == [seven]
+    assert spoken(dialogue.handle(said("yes", "no", gap=3))) == [messages.say("recheck"), seven]  # near a yes
+    assert spoken(dialogue.handle(said("no"))) == [messages.say("recheck"), seven], "one no is not taken"
+    assert spoken(dialogue.handle(said("no"))) == [four], "two that agree are"
+    # with no yes heard first, the same clear no is taken at once
+    fresh, _ = started(locale)
+    advance_to(fresh, "pain_score")
+    fresh.handle(said("five", "nine"))
+    assert spoken(fresh.handle(said("no"))) == [four]
+
+
 def test_every_spoken_number_is_read_back(locale: Locale) -> None:
     """Spoken numbers sound alike: a clear one is read back, a typed one is not."""
     dialogue, _ = started(locale)

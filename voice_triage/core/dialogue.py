@@ -369,7 +369,8 @@ class Dialogue:
         limit, margin = (t.safety_clear, t.safety_margin) if strict else (t.clear, t.margin)
         clear = reading.cost <= limit and reading.margin >= margin and not guessed
         if answer_type is AnswerType.YES_NO and meaning.value in ("yes", "no", UNKNOWN):
-            safety = asked and question.safety
+            # a warning sign's number asked as "is it 7 or more?" is as strict as the warning sign itself
+            safety = (asked or self._range is not None) and question.safety
             read, clear = self._yes_or_not(reading, clear, asked and not no_counts(self.content, question.id), safety)
             return read, clear and not guessed
         if answer_type in NUMERIC_TYPES and meaning.value == UNKNOWN:
@@ -521,6 +522,12 @@ class Dialogue:
             return self._accept(UNKNOWN, self._words(UNKNOWN))
         if meaning.value not in ("yes", "no"):
             return self._failed("no_match")
+        if spoken and self.current.safety and meaning.value == "no" and self._yes_heard:
+            # as for a warning sign's yes/no (see _answer): heard near a yes, a no needs two hearings that agree
+            # (pain 9 asked "7 or more?": four unclear yeses, then "이에요" was taken as no, a missed emergency)
+            clear = False
+        if spoken and meaning.value == "yes" and not self._weak:
+            self._yes_heard = True
         if not clear and not (self._range_heard == meaning.value and not self._weak):
             # not heard clearly: asked again, and two hearings that agree are taken (as for a yes/no question)
             first = self._range_heard is None
@@ -532,6 +539,7 @@ class Dialogue:
             return [Say(self.content.messages.say("recheck"), "question"), *self._range_question()]
         self._range = (cut, high, cut) if meaning.value == "yes" else (low, cut - 1, cut)
         self._range_heard = None
+        self._yes_heard = False  # the next cut is a new question
         return self._range_question()
 
     def _range_found(self, low: int, high: int | None) -> list[Action]:
