@@ -128,6 +128,6 @@ def test_an_answer_in_steady_noise_is_heard_cleaned_and_its_level_kept() -> None
     utterance = endpointer.listen(read, heard.append, lambda: float("-inf"))
     assert utterance.heard_speech and utterance.cleaned
     assert heard and not set(heard) & set(raw), "the recogniser got the cleaned frames"
-    assert endpointer.steady is not None and endpointer.steady.room.snr_db == pytest.approx(
-        10, abs=4
-    ), endpointer.steady.room.snr_db
+    assert endpointer.steady is not None and endpointer.steady.room.snr_db == pytest.approx(10, abs=4), (
+        endpointer.steady.room.snr_db
+    )
