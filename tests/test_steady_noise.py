@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from voice_triage.core.locale import load_locale
-from voice_triage.speech.speech_in import FRAME_MS, Endpointer, ListenSettings, frame_db
+from voice_triage.speech.speech_in import FRAME_MS, Endpointer, ListenSettings
 from voice_triage.speech.spoken_eval import babble_texts, babble_voices
 from voice_triage.speech.steady_noise import RoomNoise
 from voice_triage.speech.synthetic import Noise, Speech, Voice
@@ -40,7 +40,7 @@ def verdict(samples: np.ndarray, answers_db: float | None = None) -> RoomNoise:
     if answers_db is not None:
         noise.heard_answer(answers_db)
     for frame in frames(samples):
-        noise.add(frame, frame_db(frame))
+        noise.add(frame)
     noise.update()
     return noise
 
@@ -81,7 +81,7 @@ def test_the_verdict_holds_inside_its_margin() -> None:
     assert noise.steady_and_loud
     for snr, on in ((15.0, True), (19.0, False), (15.0, False)):
         for frame in frames(room("pink", snr, seconds=11.0)):  # replaces every level held
-            noise.add(frame, frame_db(frame))
+            noise.add(frame)
         assert noise.update() is on, (snr, noise.snr_db)
 
 

@@ -317,7 +317,7 @@ class SteadyCleaner:
 
     def hear(self, frame: bytes, voiced: bool, answering: bool) -> tuple[bytes, bool]:
         if not answering:
-            self.room.add(frame, frame_db(frame))
+            self.room.add(frame)
         cleaned = self.clean(frame)
         clean_voiced = _judge(cleaned, self.vad, self.background, self.settings.above_background_db, self.sample_rate)
         return (cleaned, clean_voiced) if self.on else (frame, voiced)
@@ -350,6 +350,7 @@ class Endpointer:
         self.steady: SteadyCleaner | None = None
         if settings.steady_noise_suppression and self.clean is None and not settings.barge_in:
             self.steady = SteadyCleaner.open(settings, sample_rate)
+        self._answer_levels: list[float] = []
 
     @property
     def cleaning(self) -> bool:
@@ -376,10 +377,9 @@ class Endpointer:
             return frame, voiced
         return self.steady.hear(frame, voiced, answering)
 
-    def _answered(self, utterance: Utterance, levels: list[float]) -> Utterance:
-        """The answer found; its level (the median of its speech frames) tells the room's SNR."""
-        if self.steady is not None and levels:
-            self.steady.room.heard_answer(statistics.median(levels))
+    def _answered(self, utterance: Utterance) -> Utterance:
+        if self.steady is not None and self._answer_levels:
+            self.steady.room.heard_answer(statistics.median(self._answer_levels))
         return utterance
 
     def listen(
@@ -417,7 +417,7 @@ class Endpointer:
         if self.steady is not None:
             self.steady.decide()  # between answers, never within one
         cleaned = self.cleaning and barge_in is None
-        levels: list[float] = []  # of the answer's speech frames, as heard (before any cleaning)
+        self._answer_levels = []
         while True:
             item = read(0.5)
             now = time.monotonic()
@@ -459,7 +459,7 @@ class Endpointer:
                 raw_db = frame_db(frame)
                 frame, voiced = self._hear(frame, answering=started is not None)
                 if voiced and started is not None:
-                    levels.append(raw_db)
+                    self._answer_levels.append(raw_db)
             else:
                 voiced = self.is_speech(frame)
             if started is None:
@@ -480,13 +480,13 @@ class Endpointer:
             silent_ms = 1000.0 * (at - last_voiced)
             end = last_voiced + FRAME_MS / 1000.0
             if at - started >= max_answer_s or silent_ms >= max(silences.full_ms, silences.grow_ms):
-                return self._answered(Utterance(True, started, end, barged=barged, cleaned=cleaned), levels)
+                return self._answered(Utterance(True, started, end, barged=barged, cleaned=cleaned))
             if silent_ms < silences.short_ms:
                 continue
             if over is None:
                 if silent_ms >= silences.full_ms:
-                    return self._answered(Utterance(True, started, end, barged=barged, cleaned=cleaned), levels)
+                    return self._answered(Utterance(True, started, end, barged=barged, cleaned=cleaned))
             elif over(silent_ms):
-                early = silent_ms < silences.full_ms
-                heard = Utterance(True, started, end, early=early, barged=barged, cleaned=cleaned)
-                return self._answered(heard, levels)
+                return self._answered(
+                    Utterance(True, started, end, early=silent_ms < silences.full_ms, barged=barged, cleaned=cleaned)
+                )

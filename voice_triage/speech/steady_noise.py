@@ -39,26 +39,26 @@ class RoomNoise:
     """Follows the room between answers: band levels of recent frames, and the answers' level."""
 
     def __init__(self, sample_rate: int, settings: SteadyRoom | None = None, frames: int = 333) -> None:
-        from .speech_in import FRAME_MS, Background
-
         self.settings = settings or SteadyRoom()
+        self.sample_rate = sample_rate
         self._frames: collections.deque[np.ndarray] = collections.deque(maxlen=frames)
-        self.room = Background(frames)  # the median level of the same frames
+        self._levels: collections.deque[float] = collections.deque(maxlen=frames)
         self._answers: collections.deque[float] = collections.deque(maxlen=5)
-        size = sample_rate * FRAME_MS // 1000
-        self._window = np.hanning(size).astype(np.float32)
-        edges = np.geomspace(125.0, sample_rate / 2, BANDS + 1) * size / sample_rate
-        self._bands = [(a, max(a + 1, b)) for a, b in itertools.pairwise(np.maximum(1, edges.astype(int)))]
+        self._edges: tuple[int, int] | None = None
         self.steady_and_loud = False
 
-    def add(self, frame: bytes, level_db: float) -> None:
-        """One frame heard while nobody answers (a 30 ms frame), and its level."""
+    def add(self, frame: bytes) -> None:
+        """One frame heard while nobody answers."""
         samples = np.frombuffer(frame, dtype="<i2").astype(np.float32) / 32768.0
-        if len(samples) != len(self._window):
+        if not len(samples):
             return
-        power = np.abs(np.fft.rfft(samples * self._window)) ** 2
-        self._frames.append(np.array([power[a:b].sum() for a, b in self._bands]))
-        self.room.add(level_db)
+        power = np.abs(np.fft.rfft(samples * np.hanning(len(samples)))) ** 2
+        edges = np.geomspace(125.0, self.sample_rate / 2, BANDS + 1) * len(samples) / self.sample_rate
+        cuts = np.maximum(1, edges.astype(int))
+        bands = np.array([power[a : max(a + 1, b)].sum() for a, b in itertools.pairwise(cuts)])
+        self._frames.append(bands)
+        mean = float(np.mean(samples**2))
+        self._levels.append(10.0 * np.log10(mean) if mean > 1e-10 else -100.0)
 
     def heard_answer(self, level_db: float) -> None:
         """The level of one answer heard (the median level of its speech frames)."""
@@ -75,10 +75,14 @@ class RoomNoise:
         return float(np.median(levels.std(axis=0)))
 
     @property
+    def level_db(self) -> float:
+        """The room's level between answers: the median level of recent frames."""
+        return statistics.median(self._levels) if self._levels else -100.0
+
+    @property
     def snr_db(self) -> float:
-        """The answers' level over the room's between answers (the median level of its frames)."""
         speech = statistics.median(self._answers) if self._answers else self.settings.speech_db
-        return speech - self.room.level_db
+        return speech - self.level_db
 
     def update(self) -> bool:
         """Whether to clean the microphone now (asked between answers); the SNR verdict has a margin."""
