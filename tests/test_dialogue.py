@@ -616,6 +616,77 @@ def test_a_warning_signs_number_heard_near_yes_then_as_no_needs_two_hearings_of_
     assert spoken(fresh.handle(said("no"))) == [four]
 
 
+def test_how_much_or_how_often_answers_a_question_but_not_is_that_right(locale: Locale) -> None:
+    """ "A little" is a yes to a question about a symptom, but no reply to "I heard yes. Is that right?"
+    or to "is it 7 or more?": heard there, it is asked again, never taken as the yes.
+
+    (In pink noise the Korean model heard 아뇨, no, as "살짝 요", a little, to the read-back of a warning
+    sign, and the patient ended as an emergency.)"""
+    messages = locale.content.messages
+    dialogue, _ = started(locale)
+    readback = dialogue.handle(said("yes"))  # a warning sign: read back before it ends the interview
+    assert dialogue.confirming
+    assert dialogue.handle(said("a little")) == readback, "asked again"
+    assert not dialogue.finished and FIRST not in dialogue.answers
+    assert ends(dialogue.handle(said("yes"))), "a plain yes confirms it"
+    # asked "is it 7 or more?", the same reply is asked again
+    seven = messages.say("range_scale", amount="7")
+    ranged, _ = started(locale)
+    advance_to(ranged, "pain_score")
+    assert spoken(ranged.handle(said("five", "nine"))) == [seven]
+    assert spoken(ranged.handle(said("sometimes"))) == [messages.say("no_match"), seven]
+    assert "pain_score" not in ranged.answers
+    # to the question itself it is a yes
+    asked, _ = started(locale)
+    advance_to(asked, "numbness_tingling")
+    asked.handle(said("a little"))
+    assert asked.answers["numbness_tingling"] == "yes"
+
+
+def test_a_number_found_by_yes_no_questions_that_ends_the_interview_is_read_back(locale: Locale) -> None:
+    """Sudden onset, then pain asked "is it 7 or more?": a spoken yes there ends the interview, so,
+    like every spoken answer that would, it is read back first; a no to the read-back asks again.
+
+    (In pink noise 전혀요, no, to "7 or more?" was heard as 그럼요, of course, and a patient with pain 4
+    ended as an emergency.)"""
+    messages = locale.content.messages
+    sudden = {**CALM, "sudden_onset": "yes"}
+    seven = messages.say("range_scale", amount="7")
+    readback = Say(messages.say("confirm", answer=messages.say("range_between", low="7", high="10")), "question")
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "pain_score", sudden)
+    assert spoken(dialogue.handle(said("five", "nine"))) == [seven]
+    assert dialogue.handle(said("yes")) == [readback]
+    assert not dialogue.finished and "pain_score" not in dialogue.answers
+    assert messages.say("range_scale", amount="7") in spoken(dialogue.handle(said("no"))), "not confirmed: asked again"
+    assert "pain_score" not in dialogue.approximate and "pain_score" not in dialogue.ranges
+    assert dialogue.handle(said("yes")) == [readback]
+    finished = dialogue.handle(said("yes"))
+    assert ends(finished) and dialogue.outcome == "emergency"
+    assert dialogue.answers["pain_score"] == 10 and dialogue.ranges["pain_score"] == (7, 10)
+    # touched, the same answer ends the interview at once
+    touched, _ = started(locale)
+    advance_to(touched, "pain_score", sudden)
+    touched.handle(said("five", "nine"))
+    assert ends(touched.handle(Chose("yes")))
+
+
+def test_read_backs_of_a_number_asked_by_yes_no_questions_do_not_loop(locale: Locale) -> None:
+    """Every "7 or more" read back and denied counts against the question's attempts: it gives way."""
+    sudden = {**CALM, "sudden_onset": "yes"}
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "pain_score", sudden)
+    dialogue.handle(said("five", "nine"))
+    for _ in range(20):
+        if dialogue.current is None or dialogue.current.id != "pain_score":
+            break
+        dialogue.handle(said("yes"))  # "7 or more?" yes, then the read-back: no
+        dialogue.handle(said("no"))
+    assert dialogue.current is not None and dialogue.current.id != "pain_score", "the question gave way"
+    assert dialogue.answers["pain_score"] == "unknown" and "pain_score" in dialogue.unanswered
+    assert "pain_score" not in dialogue.approximate
+
+
 def test_every_spoken_number_is_read_back(locale: Locale) -> None:
     """Spoken numbers sound alike: a clear one is read back, a typed one is not."""
     dialogue, _ = started(locale)

@@ -229,6 +229,22 @@ def test_one_phrase_two_meanings_in_one_type(tmp_path: Path) -> None:
     ]
 
 
+def test_how_much_or_how_often_is_a_yes_kept_apart(tmp_path: Path) -> None:
+    """``degrees``: a yes ("a little") that the dialogue does not take as a reply to "is that right?"."""
+    degrees = '  degrees:\n    "yes": [a little]\n  examples: ["yes", "no"]\n'
+    answers = ANSWERS_YAML.replace('  examples: ["yes", "no"]\n', degrees)
+    grammar = load_grammar(write(tmp_path, answers=answers))
+    meaning = grammar.spellings[AnswerType.YES_NO]["a little"]
+    assert (meaning.name, meaning.degree) == ("yes", True)
+    assert not grammar.spellings[AnswerType.YES_NO]["yes"].degree
+    assert "a little" in grammar.recogniser_phrases(AnswerType.YES_NO), "listened for (a decoy where it is no reply)"
+    twice = answers.replace('"yes": [a little]', '"yes": [a little, right]')
+    assert problems(write(tmp_path, answers=twice)) == [
+        "answers.yaml:6: phrase 'right' is the answer 'yes' said as how much or how often for yes_no "
+        "but also the answer 'yes' for yes_no (line 3)"
+    ]
+
+
 def test_same_phrase_may_mean_different_things_in_different_types(tmp_path: Path) -> None:
     grammar = load_grammar(write(tmp_path))  # "right" is yes for yes_no and right for side
     assert "right" in grammar.phrases(AnswerType.YES_NO)

@@ -210,6 +210,7 @@ class Dialogue:
     _yes_heard: bool = False  # a spoken answer to the current question was heard as yes, near enough to count
     _weak: bool = False  # the last spoken reading was too poor to count towards two agreeing hearings
     _touch_offered: bool = False
+    _ranged: bool = False  # the current question has been asked as yes/no questions at its cuts
     _staff_alerted: bool = False
     _spoken: bool = False  # answers are spoken (not typed, not touch only): see Content.spoken_numbers
 
@@ -310,6 +311,7 @@ class Dialogue:
         self._range_heard = None
         self.approximate.clear()
         self.ranges.clear()
+        self._ranged = False
         self._weak = False
         self._staff_alerted = False
         self._touch_offered = False
@@ -327,6 +329,7 @@ class Dialogue:
             self._failures = 0
             self._yes_heard = False
             self._touch_offered = False
+            self._ranged = False
         self.current = question
         self._pending = None
         self._pending_command = None
@@ -353,7 +356,7 @@ class Dialogue:
         if not event.spoken:
             meaning = interpret(event.text, answer_type, self.grammar, unit=unit, keywords=keywords, denials=denials)
             return meaning, True
-        choices = replies(self.grammar, answer_type, keywords, denials)
+        choices = replies(self.grammar, answer_type, keywords, denials, bare=self.asking_yes_no)
         alternatives = event.alternatives or ((event.text, 0.0),)
         reading = read_spoken(alternatives, answer_type, self.grammar, choices, unit)
         t = self.thresholds
@@ -491,15 +494,18 @@ class Dialogue:
         high = 10 if self.current.type is AnswerType.SCALE_0_10 else None
         self._range = (0, high, 0)
         self._range_heard = None
-        self._failures = 0  # yes/no questions are a fresh start for this answer
+        self._forget_range()
+        if not self._ranged:  # yes/no questions are a fresh start for this answer, once
+            self._failures = 0
+            self._ranged = True
         return self._range_question()
 
-    def _range_question(self) -> list[Action]:
+    def _range_question(self, spoken: bool = False) -> list[Action]:
         assert self.current is not None and self._range is not None
         low, high, _ = self._range
         cuts = [c for c in number_cuts(self.content, self.current.id) if low < c and (high is None or c <= high)]
         if not cuts:
-            return self._range_found(low, high)
+            return self._range_found(low, high, spoken)
         # the cuts the urgency level depends on first ("4 days or more?" before "6 weeks or more?"): an
         # answer that settles the level may leave only cuts for the causes
         level = [c for c in cuts if c in number_cuts(self.content, self.current.id, level_only=True)]
@@ -540,9 +546,9 @@ class Dialogue:
         self._range = (cut, high, cut) if meaning.value == "yes" else (low, cut - 1, cut)
         self._range_heard = None
         self._yes_heard = False  # the next cut is a new question
-        return self._range_question()
+        return self._range_question(spoken)
 
-    def _range_found(self, low: int, high: int | None) -> list[Action]:
+    def _range_found(self, low: int, high: int | None, spoken: bool = False) -> list[Action]:
         assert self.current is not None
         messages = self.content.messages
         if high is None:
@@ -554,7 +560,20 @@ class Dialogue:
         self._range = None
         self.approximate[self.current.id] = words
         self.ranges[self.current.id] = (low, high)
-        return self._accept(high if high is not None else low, words)
+        value = high if high is not None else low
+        if spoken and self._ends_interview(value):
+            # as for any spoken answer that would end the interview: read back first ("I heard: 7 or
+            # more"; 전혀요, no, to "is it 7 or more?" was once heard as 그럼요 and ended the interview)
+            self._pending = (value, words, "confirm")
+            return [Say(messages.say("confirm", answer=words), "question")]
+        return self._accept(value, words)
+
+    def _forget_range(self) -> None:
+        """A range found for the current question, not confirmed: not kept as its approximate answer."""
+        assert self.current is not None
+        if self.current.id not in self.answers:
+            self.approximate.pop(self.current.id, None)
+            self.ranges.pop(self.current.id, None)
 
     def _ends_interview(self, value: Value) -> bool:
         assert self.current is not None
@@ -601,6 +620,7 @@ class Dialogue:
         # "no" (or "I don't know"): not confirmed; it counts as not understood, so repeated trouble
         # escalates (rephrase, list the answers, give way) instead of looping.
         self._pending = None
+        self._forget_range()
         self._failures += 1
         if self._failures >= self._budget():
             return self._give_up()
@@ -674,6 +694,7 @@ class Dialogue:
             self._touch_offered = True
             self._pending = None
             return [Say(messages.say("touch_fallback"), "warning"), *alert, *self._ask(question)]
+        self._forget_range()
         self.answers[question.id] = UNKNOWN  # never lowers urgency; a red flag left unanswered is not a "no"
         self.unanswered.add(question.id)
         self._asked.append(question.id)

@@ -8,7 +8,8 @@ Three files make up a locale:
 
 * ``commands.yaml``: command name -> phrases, one entry per :data:`COMMANDS`;
 * ``answers.yaml``: one section per answer type (``values``, ``hedged``,
-  ``hedges``, ``fillers``, ``examples``, and ``out_of`` for the pain scale)
+  ``degrees`` for yes/no, ``hedges``, ``fillers``, ``examples``, and
+  ``out_of`` for the pain scale)
   plus lists shared by every type (``unknown``, ``hedges``, ``fillers``,
   ``negations``);
 * ``numbers.yaml``: number words, multipliers, fractions, articles, joiners,
@@ -103,13 +104,17 @@ class Meaning:
     answer_type: AnswerType | None = field(default=None, compare=False)
     alone: bool = False  # a command that counts only as the whole reply ("what?", "huh")
     part: bool = False  # a piece of a reply, found anywhere by the parser (모르 in 모르겠는데요), never heard alone
+    # how much or how often ("a little", 가끔요): a yes to a question about a symptom, but no reply to
+    # "is that right?" or "is it 7 or more?" (listened for there as a decoy, and asked again)
+    degree: bool = False
 
     def describe(self) -> str:
         """Human wording for error messages."""
         scope = f" for {self.answer_type.value}" if self.answer_type else ""
         if self.kind is Kind.VALUE:
             doubt = "" if self.certain else "uncertain "
-            return f"the {doubt}answer {self.name!r}{scope}"
+            how = " said as how much or how often" if self.degree else ""
+            return f"the {doubt}answer {self.name!r}{how}{scope}"
         if self.kind is Kind.COMMAND:
             return f"the command {self.name!r}"
         if self.kind in (Kind.NUMBER, Kind.MULTIPLIER, Kind.FRACTION):
@@ -368,7 +373,7 @@ class _Tables:
 ALL_TYPES = tuple(AnswerType)
 
 _TYPE_KEYS: dict[AnswerType, tuple[str, ...]] = {
-    AnswerType.YES_NO: ("values", "hedged", "unheard", "hedges", "fillers", "examples"),
+    AnswerType.YES_NO: ("values", "degrees", "hedged", "unheard", "hedges", "fillers", "examples"),
     AnswerType.SIDE: ("values", "hedged", "unheard", "hedges", "fillers", "comparatives", "examples"),
     AnswerType.SCALE_0_10: ("values", "out_of", "hedges", "fillers", "examples"),
     AnswerType.NUMBER: ("hedges", "fillers", "examples"),
@@ -490,7 +495,7 @@ def _read_values(reader: _Reader, tables: _Tables, section: LineDict, key: str, 
     node = reader.mapping(section, key)
     if node is None:
         return
-    certain = key in ("values", "unheard")
+    certain = key in ("values", "degrees", "unheard")
     if answer_type in CHOICES:
         choices = CHOICES[answer_type]
         reader.check_keys(node, choices, choices if key == "values" else (), (section, key))
@@ -500,6 +505,8 @@ def _read_values(reader: _Reader, tables: _Tables, section: LineDict, key: str, 
             # understood when typed or inside a reply, never listened for: the speech model hears other
             # replies as it (전혀요: 있어요 was heard as "이 전혀 요")
             meaning = replace(meaning, part=True)
+        if meaning is not None and key == "degrees":
+            meaning = replace(meaning, degree=True)
         if meaning is not None:
             _add_list(reader, tables, node, name, meaning, (answer_type,))
 
@@ -540,7 +547,7 @@ def _read_type(
     allowed = _TYPE_KEYS[answer_type]
     required = ("values", "examples") if answer_type in CHOICES else ("examples",)
     reader.check_keys(section, allowed, required, (data, answer_type.value))
-    for key in ("values", "hedged", "unheard"):
+    for key in ("values", "degrees", "hedged", "unheard"):
         if key in allowed:
             _read_values(reader, tables, section, key, answer_type)
     _add_list(reader, tables, section, "hedges", Meaning(Kind.HEDGE, answer_type=answer_type), (answer_type,))

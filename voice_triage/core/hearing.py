@@ -92,11 +92,21 @@ def replies(
     answer_type: AnswerType,
     keywords: tuple[str, ...] = (),
     denials: tuple[str, ...] = (),
+    bare: bool = False,
 ) -> tuple[Reply, ...]:
-    """The whole replies a question of ``answer_type`` can take, each with its meaning (worked out once)."""
+    """The whole replies a question of ``answer_type`` can take, each with its meaning (worked out once).
+
+    ``bare``: the reply wanted is a bare yes or no ("is that right?", "is it
+    7 or more?"), which how much or how often ("a little", 가끔요) does not
+    answer: those replies are kept, as decoys that mean nothing, so that a
+    no heard as one (아뇨 as "살짝 요") is asked again, not taken as a yes.
+    """
     found: list[Reply] = []
     for phrase, meaning in grammar.spellings[answer_type].items():
         if meaning.part or meaning.kind not in (Kind.VALUE, Kind.COMMAND):
+            continue
+        if bare and meaning.degree:
+            found.append(Reply(phrase, NOT_UNDERSTOOD, sounds(phrase)))
             continue
         read = interpret(phrase, answer_type, grammar)
         if read.value is not None or read.command is not None:
