@@ -181,6 +181,7 @@ class Awaiting:
     question: Question | None = None
     value: Value | None = None
     command: str | None = None
+    between: tuple[int, int | None] | None = None  # confirm_answer of a number found by range: low, high
 
 
 @dataclass
@@ -244,7 +245,8 @@ class Dialogue:
             return Awaiting("range", self.current, self._range[2])
         if self._pending is not None:
             kind = "confirm_answer" if self._pending[2] == "confirm" else "recheck"
-            return Awaiting(kind, self.current, self._pending[0])
+            found = self.ranges.get(self.current.id) if self.current.id not in self.answers else None
+            return Awaiting(kind, self.current, self._pending[0], between=found if kind == "confirm_answer" else None)
         return Awaiting("answer", self.current)
 
     @property
@@ -551,12 +553,7 @@ class Dialogue:
     def _range_found(self, low: int, high: int | None, spoken: bool = False) -> list[Action]:
         assert self.current is not None
         messages = self.content.messages
-        if high is None:
-            words = messages.say("range_at_least", low=self._words(low))
-        elif low == 0:
-            words = messages.say("range_at_most", high=self._words(high))
-        else:
-            words = messages.say("range_between", low=self._words(low), high=self._words(high))
+        words = range_words(self.content, self.current, low, high)
         self._range = None
         self.approximate[self.current.id] = words
         self.ranges[self.current.id] = (low, high)
@@ -831,6 +828,18 @@ class Dialogue:
         if self.current is None:
             return answer_words(None, value, self.content)
         return answer_words(self.current, value, self.content)
+
+
+def range_words(content: Content, question: Question, low: int, high: int | None) -> str:
+    """A number found by yes/no questions, as the kiosk says it: "7 or more", "between 4 and 6"."""
+    messages = content.messages
+    if high is None:
+        return messages.say("range_at_least", low=answer_words(question, low, content))
+    if low == 0:
+        return messages.say("range_at_most", high=answer_words(question, high, content))
+    return messages.say(
+        "range_between", low=answer_words(question, low, content), high=answer_words(question, high, content)
+    )
 
 
 def spoken(actions: Sequence[Action]) -> list[str]:
