@@ -657,6 +657,7 @@ def test_a_number_found_by_yes_no_questions_that_ends_the_interview_is_read_back
     advance_to(dialogue, "pain_score", sudden)
     assert spoken(dialogue.handle(said("five", "nine"))) == [seven]
     assert dialogue.handle(said("yes")) == [readback]
+    assert dialogue.handle(said("purple")) == [readback], "not understood: the range read back again, not 10"
     assert not dialogue.finished and "pain_score" not in dialogue.answers
     assert messages.say("range_scale", amount="7") in spoken(dialogue.handle(said("no"))), "not confirmed: asked again"
     assert "pain_score" not in dialogue.approximate and "pain_score" not in dialogue.ranges

@@ -565,6 +565,14 @@ class Dialogue:
             return [Say(messages.say("confirm", answer=words), "question")]
         return self._accept(value, words)
 
+    def _read_back(self) -> str:
+        """The answer waiting for its yes or no, as it was read back: "6", or "between 7 and 10"."""
+        assert self.current is not None and self._pending is not None
+        found = self.ranges.get(self.current.id) if self.current.id not in self.answers else None
+        if found is not None:
+            return range_words(self.content, self.current, *found)
+        return self._words(self._pending[0])
+
     def _forget_range(self) -> None:
         """A range found for the current question, not confirmed: not kept as its approximate answer."""
         assert self.current is not None
@@ -666,7 +674,7 @@ class Dialogue:
             return self._start_range()
         if self._pending is not None and self._pending[2] == "confirm":  # nothing clear to "is that right?"
             if self._failures < self._budget() - 1:
-                return [Say(self.content.messages.say("confirm", answer=self._words(self._pending[0])), "question")]
+                return [Say(self.content.messages.say("confirm", answer=self._read_back()), "question")]
             self._pending = None
         return self._reprompt(key, self._failures)
 
@@ -744,7 +752,7 @@ class Dialogue:
             and name in ("repeat", "help", "slower", "louder")
         ):
             # keep the heard answer waiting for its yes or no
-            confirm = Say(messages.say("confirm", answer=self._words(self._pending[0])), "question")
+            confirm = Say(messages.say("confirm", answer=self._read_back()), "question")
             if name == "repeat":
                 return [confirm]
             if name == "help":
