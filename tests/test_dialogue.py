@@ -665,6 +665,12 @@ def test_a_number_found_by_yes_no_questions_that_ends_the_interview_is_read_back
     finished = dialogue.handle(said("yes"))
     assert ends(finished) and dialogue.outcome == "emergency"
     assert dialogue.answers["pain_score"] == 10 and dialogue.ranges["pain_score"] == (7, 10)
+    # two unclear hearings of the yes that agree are taken, as for a warning sign's yes
+    agreed, _ = started(locale)
+    advance_to(agreed, "pain_score", sudden)
+    agreed.handle(said("five", "nine"))
+    assert spoken(agreed.handle(said("yes", "no", gap=3))) == [messages.say("recheck"), seven]
+    assert ends(agreed.handle(said("yes", "no", gap=3))) and agreed.outcome == "emergency"
     # touched, the same answer ends the interview at once
     touched, _ = started(locale)
     advance_to(touched, "pain_score", sudden)

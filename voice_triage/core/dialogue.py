@@ -502,12 +502,12 @@ class Dialogue:
             self._ranged = True
         return self._range_question()
 
-    def _range_question(self, spoken: bool = False) -> list[Action]:
+    def _range_question(self, read_back: bool = False) -> list[Action]:
         assert self.current is not None and self._range is not None
         low, high, _ = self._range
         cuts = [c for c in number_cuts(self.content, self.current.id) if low < c and (high is None or c <= high)]
         if not cuts:
-            return self._range_found(low, high, spoken)
+            return self._range_found(low, high, read_back)
         # the cuts the urgency level depends on first ("4 days or more?" before "6 weeks or more?"): an
         # answer that settles the level may leave only cuts for the causes
         level = [c for c in cuts if c in number_cuts(self.content, self.current.id, level_only=True)]
@@ -548,9 +548,11 @@ class Dialogue:
         self._range = (cut, high, cut) if meaning.value == "yes" else (low, cut - 1, cut)
         self._range_heard = None
         self._yes_heard = False  # the next cut is a new question
-        return self._range_question(spoken)
+        # a range that ends the interview is read back when one clear hearing settled it; two hearings that
+        # agree are taken, as for a warning sign's yes (see _answer)
+        return self._range_question(spoken and clear)
 
-    def _range_found(self, low: int, high: int | None, spoken: bool = False) -> list[Action]:
+    def _range_found(self, low: int, high: int | None, read_back: bool = False) -> list[Action]:
         assert self.current is not None
         messages = self.content.messages
         words = range_words(self.content, self.current, low, high)
@@ -558,8 +560,8 @@ class Dialogue:
         self.approximate[self.current.id] = words
         self.ranges[self.current.id] = (low, high)
         value = high if high is not None else low
-        if spoken and self._ends_interview(value):
-            # as for any spoken answer that would end the interview: read back first ("I heard: 7 or
+        if read_back and self._ends_interview(value):
+            # as for a spoken answer that would end the interview, heard clearly once: read back first ("I heard: 7 or
             # more"; 전혀요, no, to "is it 7 or more?" was once heard as 그럼요 and ended the interview)
             self._pending = (value, words, "confirm")
             return [Say(messages.say("confirm", answer=words), "question")]
