@@ -15,7 +15,6 @@ from pathlib import Path
 
 from voice_triage.core.content import Content, Question, answer_words
 from voice_triage.core.contract import UNKNOWN, AnswerType, Value
-from voice_triage.core.dialogue import range_words
 from voice_triage.core.phrasings import Phrasings, load_phrasings
 from voice_triage.core.relevance import number_cuts
 
@@ -64,8 +63,9 @@ class ListeningPatient:
             return self.phrasings.say(yes_no, "no" if self.asked == "command" else "yes", self.rng)
         truth = self.meant
         if self.asked == "confirm":
-            said = [answer_words(self.question, truth, self.content), *self._ranges_holding(self.question, truth)]
-            right = any(self._line == self.content.messages.say("confirm", answer=words) for words in said)
+            right = self._line == self.content.messages.say(
+                "confirm", answer=answer_words(self.question, truth, self.content)
+            )
             return self.phrasings.say(yes_no, "yes" if right else "no", self.rng)
         if self.asked == "range":
             assert self._cut is not None
@@ -73,20 +73,6 @@ class ListeningPatient:
                 return self.phrasings.say(yes_no, UNKNOWN, self.rng)
             return self.phrasings.say(yes_no, "yes" if truth >= self._cut else "no", self.rng)
         return self.phrasings.say(self.question.type, truth, self.rng, self.question.unit)
-
-    def _ranges_holding(self, question: Question, truth: Value) -> list[str]:
-        """Every range the kiosk can read back ("between 7 and 10") that holds ``truth``, in its words."""
-        if question.type not in (AnswerType.SCALE_0_10, AnswerType.NUMBER) or not isinstance(truth, int | float):
-            return []
-        cuts = number_cuts(self.content, question.id)
-        top = 10 if question.type is AnswerType.SCALE_0_10 else None
-        lows, highs = [0, *cuts], [*(c - 1 for c in cuts), top]
-        return [
-            range_words(self.content, question, low, high)
-            for low in lows
-            for high in highs
-            if (high is None or low <= high) and low <= truth and (high is None or truth <= high)
-        ]
 
     def _range_cut(self, question: Question, line: str) -> int | None:
         """The number asked about in "is it 4 or more?", if ``line`` is that question."""

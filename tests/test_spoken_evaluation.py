@@ -10,7 +10,6 @@ missed and every session ends.  (Accuracy is a benchmark: bench/README.md.)
 from __future__ import annotations
 
 import json
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -20,11 +19,8 @@ import pytest
 import yaml
 
 from voice_triage.core.contract import UNKNOWN, AnswerType
-from voice_triage.core.dialogue import Dialogue, Heard
-from voice_triage.core.locale import load_locale
 from voice_triage.core.phrasings import english, load_phrasings, native, say_days, sino
 from voice_triage.core.yamlload import ContentError
-from voice_triage.speech.spoken_eval import SpokenPatient
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = {"ko": ROOT / "clinical" / "spoken-ko.yaml", "en": ROOT / "clinical" / "spoken-en.yaml"}
@@ -109,25 +105,6 @@ number:
   unknown: [몰라요]
   exact: {0: [오늘]}
 """
-
-
-def test_the_scripted_patient_confirms_a_range_read_back_that_holds_its_number() -> None:
-    """ "I heard: between 7 and 10. Is that right?" is a yes from a patient with pain 8 (the number the
-    dialogue would record, 10, is not what it asks about), and a no from one with pain 5."""
-    locale = load_locale("en")
-    phrasings = load_phrasings(ROOT / "clinical" / "spoken-en.yaml")
-    yes, no = set(phrasings.choices(AnswerType.YES_NO, "yes")), set(phrasings.choices(AnswerType.YES_NO, "no"))
-    for pain, answer in ((8, yes), (5, no)):
-        facts = {q.id: "no" for q in locale.content.questions} | {"sudden_onset": "yes", "pain_score": pain}
-        dialogue = Dialogue(locale.content, locale.grammar)
-        dialogue.start()
-        while dialogue.current is not None and dialogue.current.id != "pain_score":
-            dialogue.handle(Heard(str(facts[dialogue.current.id])))
-        dialogue.handle(Heard("five", alternatives=(("five", 0.0), ("nine", -1.0)), spoken=True))
-        dialogue.handle(Heard("yes", alternatives=(("yes", 0.0),), spoken=True))  # "7 or more?"
-        awaiting = dialogue.awaiting
-        assert (awaiting.kind, awaiting.between) == ("confirm_answer", (7, 10))
-        assert SpokenPatient(facts, phrasings, random.Random(0)).reply(dialogue) in answer
 
 
 def test_a_minimal_file_in_the_contract_loads(tmp_path: Path) -> None:

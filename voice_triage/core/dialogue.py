@@ -181,7 +181,6 @@ class Awaiting:
     question: Question | None = None
     value: Value | None = None
     command: str | None = None
-    between: tuple[int, int | None] | None = None  # confirm_answer of a number found by range: low, high
 
 
 @dataclass
@@ -211,7 +210,6 @@ class Dialogue:
     _yes_heard: bool = False  # a spoken answer to the current question was heard as yes, near enough to count
     _weak: bool = False  # the last spoken reading was too poor to count towards two agreeing hearings
     _touch_offered: bool = False
-    _ranged: bool = False  # the current question has been asked as yes/no questions at its cuts
     _staff_alerted: bool = False
     _spoken: bool = False  # answers are spoken (not typed, not touch only): see Content.spoken_numbers
 
@@ -245,8 +243,7 @@ class Dialogue:
             return Awaiting("range", self.current, self._range[2])
         if self._pending is not None:
             kind = "confirm_answer" if self._pending[2] == "confirm" else "recheck"
-            found = self.ranges.get(self.current.id) if self.current.id not in self.answers else None
-            return Awaiting(kind, self.current, self._pending[0], between=found if kind == "confirm_answer" else None)
+            return Awaiting(kind, self.current, self._pending[0])
         return Awaiting("answer", self.current)
 
     @property
@@ -313,7 +310,6 @@ class Dialogue:
         self._range_heard = None
         self.approximate.clear()
         self.ranges.clear()
-        self._ranged = False
         self._weak = False
         self._staff_alerted = False
         self._touch_offered = False
@@ -331,7 +327,6 @@ class Dialogue:
             self._failures = 0
             self._yes_heard = False
             self._touch_offered = False
-            self._ranged = False
         self.current = question
         self._pending = None
         self._pending_command = None
@@ -496,18 +491,15 @@ class Dialogue:
         high = 10 if self.current.type is AnswerType.SCALE_0_10 else None
         self._range = (0, high, 0)
         self._range_heard = None
-        self._forget_range()
-        if not self._ranged:  # yes/no questions are a fresh start for this answer, once
-            self._failures = 0
-            self._ranged = True
+        self._failures = 0  # yes/no questions are a fresh start for this answer
         return self._range_question()
 
-    def _range_question(self, read_back: bool = False) -> list[Action]:
+    def _range_question(self) -> list[Action]:
         assert self.current is not None and self._range is not None
         low, high, _ = self._range
         cuts = [c for c in number_cuts(self.content, self.current.id) if low < c and (high is None or c <= high)]
         if not cuts:
-            return self._range_found(low, high, read_back)
+            return self._range_found(low, high)
         # the cuts the urgency level depends on first ("4 days or more?" before "6 weeks or more?"): an
         # answer that settles the level may leave only cuts for the causes
         level = [c for c in cuts if c in number_cuts(self.content, self.current.id, level_only=True)]
@@ -548,39 +540,21 @@ class Dialogue:
         self._range = (cut, high, cut) if meaning.value == "yes" else (low, cut - 1, cut)
         self._range_heard = None
         self._yes_heard = False  # the next cut is a new question
-        # a range that ends the interview is read back when one clear hearing settled it; two hearings that
-        # agree are taken, as for a warning sign's yes (see _answer)
-        return self._range_question(spoken and clear)
+        return self._range_question()
 
-    def _range_found(self, low: int, high: int | None, read_back: bool = False) -> list[Action]:
+    def _range_found(self, low: int, high: int | None) -> list[Action]:
         assert self.current is not None
         messages = self.content.messages
-        words = range_words(self.content, self.current, low, high)
+        if high is None:
+            words = messages.say("range_at_least", low=self._words(low))
+        elif low == 0:
+            words = messages.say("range_at_most", high=self._words(high))
+        else:
+            words = messages.say("range_between", low=self._words(low), high=self._words(high))
         self._range = None
         self.approximate[self.current.id] = words
         self.ranges[self.current.id] = (low, high)
-        value = high if high is not None else low
-        if read_back and self._ends_interview(value):
-            # as for a spoken answer that would end the interview, heard clearly once: read back first ("I heard: 7 or
-            # more"; 전혀요, no, to "is it 7 or more?" was once heard as 그럼요 and ended the interview)
-            self._pending = (value, words, "confirm")
-            return [Say(messages.say("confirm", answer=words), "question")]
-        return self._accept(value, words)
-
-    def _read_back(self) -> str:
-        """The answer waiting for its yes or no, as it was read back: "6", or "between 7 and 10"."""
-        assert self.current is not None and self._pending is not None
-        found = self.ranges.get(self.current.id) if self.current.id not in self.answers else None
-        if found is not None:
-            return range_words(self.content, self.current, *found)
-        return self._words(self._pending[0])
-
-    def _forget_range(self) -> None:
-        """A range found for the current question, not confirmed: not kept as its approximate answer."""
-        assert self.current is not None
-        if self.current.id not in self.answers:
-            self.approximate.pop(self.current.id, None)
-            self.ranges.pop(self.current.id, None)
+        return self._accept(high if high is not None else low, words)
 
     def _ends_interview(self, value: Value) -> bool:
         assert self.current is not None
@@ -627,7 +601,6 @@ class Dialogue:
         # "no" (or "I don't know"): not confirmed; it counts as not understood, so repeated trouble
         # escalates (rephrase, list the answers, give way) instead of looping.
         self._pending = None
-        self._forget_range()
         self._failures += 1
         if self._failures >= self._budget():
             return self._give_up()
@@ -676,7 +649,7 @@ class Dialogue:
             return self._start_range()
         if self._pending is not None and self._pending[2] == "confirm":  # nothing clear to "is that right?"
             if self._failures < self._budget() - 1:
-                return [Say(self.content.messages.say("confirm", answer=self._read_back()), "question")]
+                return [Say(self.content.messages.say("confirm", answer=self._words(self._pending[0])), "question")]
             self._pending = None
         return self._reprompt(key, self._failures)
 
@@ -701,7 +674,6 @@ class Dialogue:
             self._touch_offered = True
             self._pending = None
             return [Say(messages.say("touch_fallback"), "warning"), *alert, *self._ask(question)]
-        self._forget_range()
         self.answers[question.id] = UNKNOWN  # never lowers urgency; a red flag left unanswered is not a "no"
         self.unanswered.add(question.id)
         self._asked.append(question.id)
@@ -754,7 +726,7 @@ class Dialogue:
             and name in ("repeat", "help", "slower", "louder")
         ):
             # keep the heard answer waiting for its yes or no
-            confirm = Say(messages.say("confirm", answer=self._read_back()), "question")
+            confirm = Say(messages.say("confirm", answer=self._words(self._pending[0])), "question")
             if name == "repeat":
                 return [confirm]
             if name == "help":
@@ -838,18 +810,6 @@ class Dialogue:
         if self.current is None:
             return answer_words(None, value, self.content)
         return answer_words(self.current, value, self.content)
-
-
-def range_words(content: Content, question: Question, low: int, high: int | None) -> str:
-    """A number found by yes/no questions, as the kiosk says it: "7 or more", "between 4 and 6"."""
-    messages = content.messages
-    if high is None:
-        return messages.say("range_at_least", low=answer_words(question, low, content))
-    if low == 0:
-        return messages.say("range_at_most", high=answer_words(question, high, content))
-    return messages.say(
-        "range_between", low=answer_words(question, low, content), high=answer_words(question, high, content)
-    )
 
 
 def spoken(actions: Sequence[Action]) -> list[str]:

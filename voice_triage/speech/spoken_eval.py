@@ -95,9 +95,6 @@ class SpokenPatient:
         truth = self.facts.get(awaiting.question.id, UNKNOWN)
         if awaiting.kind == "confirm_answer":
             right = same(awaiting.value, truth)
-            if awaiting.between is not None and isinstance(truth, int | float):  # "I heard: between 4 and 6"
-                low, high = awaiting.between
-                right = low <= truth and (high is None or truth <= high)
             return self.phrasings.say(AnswerType.YES_NO, "yes" if right else "no", self.rng)
         if awaiting.kind == "range":  # "is it 4 or more?"
             if not isinstance(truth, int | float) or not isinstance(awaiting.value, int | float):
