@@ -517,13 +517,11 @@ class Dialogue:
         if meaning.command is not None:
             return self._spoken_command(meaning.command, clear, spoken)
         low, high, cut = self._range
-        if meaning.value == UNKNOWN:
-            self._range = None
-            return self._accept(UNKNOWN, self._words(UNKNOWN))
-        if meaning.value not in ("yes", "no"):
+        if meaning.value not in ("yes", "no", UNKNOWN):
             return self._failed("no_match")
-        if spoken and self.current.safety and meaning.value == "no" and self._yes_heard:
-            # as for a warning sign's yes/no (see _answer): heard near a yes, a no needs two hearings that agree
+        if spoken and self.current.safety and meaning.value != "yes" and self._yes_heard:
+            # as for a warning sign's yes/no (see _answer): heard near a yes, a no (or "I don't know") needs
+            # two hearings that agree
             # (pain 9 asked "7 or more?": four unclear yeses, then "이에요" was taken as no, a missed emergency)
             clear = False
         if spoken and meaning.value == "yes" and not self._weak:
@@ -537,9 +535,15 @@ class Dialogue:
                 if self._failures >= self._budget():
                     return self._give_up()
             return [Say(self.content.messages.say("recheck"), "question"), *self._range_question()]
+        if meaning.value == UNKNOWN:
+            # taken only when clear, or heard twice: in pink noise a yes or no to "is it 7 or more?" was
+            # heard as "I don't know" (전혀요 as "기억 이 없 요") 126 times, and said so only 13
+            self._range = None
+            return self._accept(UNKNOWN, self._words(UNKNOWN))
         self._range = (cut, high, cut) if meaning.value == "yes" else (low, cut - 1, cut)
         self._range_heard = None
-        self._yes_heard = False  # the next cut is a new question
+        self._yes_heard = False  # the next cut is a new question,
+        self._failures = 0  # with its own attempts (shared, "4 or more?" often had one left after "7 or more?")
         return self._range_question()
 
     def _range_found(self, low: int, high: int | None) -> list[Action]:
