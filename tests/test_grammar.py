@@ -344,4 +344,7 @@ def test_unheard_replies_are_understood_but_never_listened_for() -> None:
     korean = load_grammar(GRAMMAR / "ko")
     assert interpret("전혀요", AnswerType.YES_NO, korean).value == "no"
     assert "전혀요" not in korean.recogniser_phrases(AnswerType.YES_NO)
+    # nor its neighbour 그럼요 (전혀요 was heard as it in pink noise: a no taken as a yes)
+    assert interpret("그럼요", AnswerType.YES_NO, korean).value == "yes"
+    assert "그럼요" not in korean.recogniser_phrases(AnswerType.YES_NO)
     assert "전혀 없어요" in korean.recogniser_phrases(AnswerType.YES_NO)
