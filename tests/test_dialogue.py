@@ -940,6 +940,32 @@ def test_the_same_unclear_hearing_twice_is_not_two_hearings_that_agree(locale: L
     assert dialogue.answers == {FIRST: "unknown"} and dialogue.unanswered == {FIRST}, "given way, never a no"
 
 
+def test_hearings_of_one_meaning_add_up_though_none_is_clear(locale: Locale) -> None:
+    """A yes heard three ways, each with a no close behind (none clear, none two that agree), is a yes."""
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "numbness_tingling")
+    for text in ("yes", "yeah", "yep"):
+        assert "numbness_tingling" not in dialogue.answers
+        dialogue.handle(said(text, "no", gap=0.5))
+    assert dialogue.answers["numbness_tingling"] == "yes"
+
+
+def test_a_read_back_denied_counts_against_what_was_read_back(locale: Locale) -> None:
+    """Hearings of a red-flag yes and a read-back's yeses add up; a read-back denied holds them back."""
+    dialogue, _ = started(locale)
+    dialogue.handle(said("yes", "no", gap=0.5))  # unclear: said again
+    dialogue.handle(said("no", "yes", gap=0.5))  # unclear, another meaning
+    dialogue.handle(said("yeah", "no", gap=0.5))
+    dialogue.handle(said("yep", "no", gap=0.5))
+    assert FIRST not in dialogue.answers, "two yeses more than one no is not enough"
+    held, _ = started(locale)
+    held.handle(said("yes", "no", gap=0.5))
+    held.handle(said("yeah", "no", gap=0.5))
+    assert held.awaiting.kind == "confirm_answer"  # a red flag: read back
+    held.handle(said("yep", "nope", gap=0.5))
+    assert held.answers.get(FIRST) == "yes" and held.finished, "three hearings of the yes: an emergency"
+
+
 def test_a_meaning_found_only_further_down_the_n_best_list_is_a_guess(locale: Locale) -> None:
     """The recogniser's best reading is nothing like an answer; a no only in its fourth guess is not taken."""
     dialogue, _ = started(locale)
@@ -1010,6 +1036,18 @@ def test_each_range_question_has_its_own_attempts(locale: Locale) -> None:
     for _ in range(budget):
         hopeless.handle(NoMatch())
     assert hopeless.answers["pain_score"] == "unknown" and "pain_score" in hopeless.unanswered, "still gives way"
+
+
+def test_hearings_of_a_range_question_add_up(locale: Locale) -> None:
+    """"7 or more?" answered yes three ways, each with a no close behind: the range is found."""
+    dialogue, _ = started(locale)
+    advance_to(dialogue, "pain_score")
+    dialogue.handle(said("five", "nine"))
+    assert dialogue.awaiting.kind == "range" and dialogue.awaiting.value == 7
+    for text in ("yes", "yeah", "yep"):
+        assert "pain_score" not in dialogue.answers
+        dialogue.handle(said(text, "no", gap=0.5))
+    assert dialogue.ranges["pain_score"] == (7, 10)
 
 
 def test_range_replies_that_disagree_are_not_taken(locale: Locale) -> None:

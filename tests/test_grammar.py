@@ -348,3 +348,6 @@ def test_unheard_replies_are_understood_but_never_listened_for() -> None:
     assert interpret("그럼요", AnswerType.YES_NO, korean).value == "yes"
     assert "그럼요" not in korean.recogniser_phrases(AnswerType.YES_NO)
     assert "전혀 없어요" in korean.recogniser_phrases(AnswerType.YES_NO)
+    # nor 살짝 (a little) in any phrase: 아뇨 was heard as "살짝 요"
+    assert interpret("살짝 있어요", AnswerType.YES_NO, korean).value == "yes"
+    assert not any("살짝" in phrase for phrase in korean.recogniser_phrases(AnswerType.YES_NO))

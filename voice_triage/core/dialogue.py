@@ -151,6 +151,11 @@ class Thresholds:
     # A hearing counts towards two that agree only when this near, and this much nearer than another meaning
     agree_cost: float = 0.3
     agree_margin: float = 0.15
+    # A yes/no question's spoken hearings add up: a meaning heard ``tally_count`` times this near (a
+    # read-back's yes is a hearing of what was read back, its no one against), and that many times more
+    # than any other, is taken, however unclear each hearing was (see Dialogue._tallied)
+    tally_cost: float = 0.3
+    tally_count: int = 3
 
 
 @dataclass
@@ -209,6 +214,12 @@ class Dialogue:
     _failures: int = 0  # attempts at the current question that came to nothing
     _yes_heard: bool = False  # a spoken answer to the current question was heard as yes, near enough to count
     _weak: bool = False  # the last spoken reading was too poor to count towards two agreeing hearings
+    _cost: float = 0.0  # how far the last spoken reading was from the reply it was read as
+    _text: str = ""  # the recogniser's best reading, last heard
+    # the current question's spoken hearings near enough to count, (scope, value) -> how many times: scope
+    # "answer" (a yes/no question), "denied" (a read-back of the value denied) or the cut of a range question
+    _tally: dict[tuple[object, Value], int] = field(default_factory=dict)
+    _tallied_texts: set[tuple[object, Value, str]] = field(default_factory=set)  # a mishearing counts once
     _touch_offered: bool = False
     _staff_alerted: bool = False
     _spoken: bool = False  # answers are spoken (not typed, not touch only): see Content.spoken_numbers
@@ -315,6 +326,8 @@ class Dialogue:
         self._touch_offered = False
         self._failures = 0
         self._yes_heard = False
+        self._tally.clear()
+        self._tallied_texts.clear()
 
     def _next_question(self) -> Question | None:
         """The question whose answer can change the outcome most, if any can (see :mod:`choice`)."""
@@ -327,6 +340,8 @@ class Dialogue:
             self._failures = 0
             self._yes_heard = False
             self._touch_offered = False
+            self._tally.clear()
+            self._tallied_texts.clear()
         self.current = question
         self._pending = None
         self._pending_command = None
@@ -358,6 +373,7 @@ class Dialogue:
         reading = read_spoken(alternatives, answer_type, self.grammar, choices, unit)
         t = self.thresholds
         meaning = reading.meaning
+        self._cost, self._text = reading.cost, event.text
         # the same mishearing twice is not two hearings: each must be near, and nearer than any other meaning,
         # and near in the recogniser's best reading, not only further down its list
         guessed = reading.top > t.heard
@@ -452,6 +468,8 @@ class Dialogue:
         value = meaning.value
         if spoken and isinstance(value, int | float) and not meaning.certain and self._can_range():
             return self._start_range()
+        if spoken and self.current.type is AnswerType.YES_NO and self._tallied("answer", value):
+            return self._accept(value, said)  # heard the same way often enough, if never clearly
         red_flag = spoken and self._ends_interview(value)
         if spoken and self.current.safety and value != "yes" and self._yes_heard:
             # a warning sign heard near a yes, then as no or "I don't know": one hearing of the no is not
@@ -526,6 +544,8 @@ class Dialogue:
             clear = False
         if spoken and meaning.value == "yes" and not self._weak:
             self._yes_heard = True
+        if spoken and not clear and self._tallied(cut, meaning.value):
+            clear = True  # heard the same way often enough, if never clearly
         if not clear and not (self._range_heard == meaning.value and not self._weak):
             # not heard clearly: asked again, and two hearings that agree are taken (as for a yes/no question)
             first = self._range_heard is None
@@ -600,6 +620,14 @@ class Dialogue:
         value, said, _ = self._pending
         if meaning.value == "yes" and clear:
             return self._accept(value, said)
+        if (
+            spoken
+            and self.current is not None
+            and self.current.type is AnswerType.YES_NO
+            and meaning.value in ("yes", "no")
+            and self._tallied("answer" if meaning.value == "yes" else "denied", value)
+        ):
+            return self._accept(value, said)
         if meaning.value is None or meaning.value == "yes":  # a yes heard unclearly is never taken as one
             return self._failed("no_match")  # the read-back is asked again (see _reprompt)
         # "no" (or "I don't know"): not confirmed; it counts as not understood, so repeated trouble
@@ -622,6 +650,29 @@ class Dialogue:
         if clear and (meaning.value == "yes" or meaning.command == name):
             return self._command(name)
         return self._again()  # not clearly what they meant: carry on where they were
+
+    def _tallied(self, scope: object, value: Value) -> bool:
+        """Count a spoken hearing of ``value`` (``scope`` "denied": a read-back of it denied); has a yes/no
+        question's answer, or a range question's (``scope``: its cut), now been heard as ``value`` often
+        enough, and that much more often than as anything else?
+
+        Each hearing alone may be too unclear to take (a yes found only far down the recogniser's list, a
+        no close to an "I don't know"), but in pink noise a patient's yes was heard as yes five times
+        running and the question still gave way.  Measured on the spoken evaluation's hearings (pink noise,
+        10 dB): three near hearings of one meaning and none of another settled 49 questions that had been
+        left unanswered or recorded wrong, and took a wrong meaning twice, both where the same no
+        (그런 적 없어요) was heard as "적 있어요" each time.
+        """
+        t = self.thresholds
+        if self._cost > t.tally_cost or (scope, value, self._text) in self._tallied_texts:
+            return False  # too far, or the same mishearing again: not another hearing (it repeats: 적 있어요)
+        self._tallied_texts.add((scope, value, self._text))
+        self._tally[scope, value] = self._tally.get((scope, value), 0) + 1
+        if scope == "denied":
+            return False
+        heard = self._tally[scope, value]
+        against = [n for (s, v), n in self._tally.items() if (s == scope and v != value) or (s, v) == ("denied", value)]
+        return heard >= t.tally_count and heard - max(against, default=0) >= t.tally_count
 
     def _accept(self, value: Value, said: str) -> list[Action]:
         assert self.current is not None
