@@ -1039,7 +1039,7 @@ def test_each_range_question_has_its_own_attempts(locale: Locale) -> None:
 
 
 def test_hearings_of_a_range_question_add_up(locale: Locale) -> None:
-    """"7 or more?" answered yes three ways, each with a no close behind: the range is found."""
+    """ "7 or more?" answered yes three ways, each with a no close behind: the range is found."""
     dialogue, _ = started(locale)
     advance_to(dialogue, "pain_score")
     dialogue.handle(said("five", "nine"))
