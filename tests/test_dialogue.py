@@ -951,19 +951,26 @@ def test_hearings_of_one_meaning_add_up_though_none_is_clear(locale: Locale) -> 
 
 
 def test_a_read_back_denied_counts_against_what_was_read_back(locale: Locale) -> None:
-    """Hearings of a red-flag yes and a read-back's yeses add up; a read-back denied holds them back."""
-    dialogue, _ = started(locale)
-    dialogue.handle(said("yes", "no", gap=0.5))  # unclear: said again
-    dialogue.handle(said("no", "yes", gap=0.5))  # unclear, another meaning
-    dialogue.handle(said("yeah", "no", gap=0.5))
-    dialogue.handle(said("yep", "no", gap=0.5))
-    assert FIRST not in dialogue.answers, "two yeses more than one no is not enough"
-    held, _ = started(locale)
-    held.handle(said("yes", "no", gap=0.5))
-    held.handle(said("yeah", "no", gap=0.5))
-    assert held.awaiting.kind == "confirm_answer"  # a red flag: read back
-    held.handle(said("yep", "nope", gap=0.5))
-    assert held.answers.get(FIRST) == "yes" and held.finished, "three hearings of the yes: an emergency"
+    """A red-flag yes heard three ways is taken, also from a read-back's yes; a read-back denied, or a
+    hearing of another meaning, holds the yeses back."""
+    confirmed, _ = started(locale)
+    confirmed.handle(said("yes", "no", gap=0.5))  # unclear: said again
+    confirmed.handle(said("yeah", "no", gap=0.5))
+    assert confirmed.awaiting.kind == "confirm_answer"  # a red flag: read back
+    confirmed.handle(said("yep", "nope", gap=0.5))
+    assert confirmed.answers.get(FIRST) == "yes" and confirmed.finished, "three hearings of the yes: an emergency"
+    denied, _ = started(locale)
+    denied.handle(said("yes", "no", gap=0.5))
+    denied.handle(said("yeah", "no", gap=0.5))
+    assert denied.awaiting.kind == "confirm_answer"
+    denied.handle(said("no", "yes", gap=0.5))  # the read-back denied: the question is asked again
+    assert denied.awaiting.kind == "answer"
+    denied.handle(said("yep", "no", gap=0.5))
+    assert FIRST not in denied.answers, "three yeses, one of them denied, are not enough"
+    disagreeing, _ = started(locale)
+    for text in ("yes", "no", "yeah", "yep"):
+        disagreeing.handle(said(text, "yes" if text == "no" else "no", gap=0.5))
+    assert FIRST not in disagreeing.answers, "three yeses and a no are not enough"
 
 
 def test_a_meaning_found_only_further_down_the_n_best_list_is_a_guess(locale: Locale) -> None:

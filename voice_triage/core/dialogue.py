@@ -151,9 +151,10 @@ class Thresholds:
     # A hearing counts towards two that agree only when this near, and this much nearer than another meaning
     agree_cost: float = 0.3
     agree_margin: float = 0.15
-    # A yes/no question's spoken hearings add up: a meaning heard ``tally_count`` times this near (a
-    # read-back's yes is a hearing of what was read back, its no one against), and that many times more
-    # than any other, is taken, however unclear each hearing was (see Dialogue._tallied)
+    # A yes/no question's spoken hearings add up, and so do a range question's at one cut: a meaning heard
+    # ``tally_count`` times this near (a read-back's yes is a hearing of what was read back, its no one
+    # against), and that many times more than any other, is taken, however unclear each hearing was
+    # (see Dialogue._tallied)
     tally_cost: float = 0.3
     tally_count: int = 3
 
@@ -660,8 +661,8 @@ class Dialogue:
         no close to an "I don't know"), but in pink noise a patient's yes was heard as yes five times
         running and the question still gave way.  Measured on the spoken evaluation's hearings (pink noise,
         10 dB): three near hearings of one meaning and none of another settled 49 questions that had been
-        left unanswered or recorded wrong, and took a wrong meaning twice, both where the same no
-        (그런 적 없어요) was heard as "적 있어요" each time.
+        left unanswered or recorded wrong, and took a wrong meaning twice: a no (그런 적 없어요) heard as
+        "적 있어요" each time, and a yes (예) heard as "아니 에 요", which had been recorded wrong before too.
         """
         t = self.thresholds
         if self._cost > t.tally_cost or (scope, value, self._text) in self._tallied_texts:
